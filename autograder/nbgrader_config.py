@@ -21,3 +21,12 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.ClearSolutions.enforce_metadata = True
 c.Execute.timeout = 30  # seconds per cell
 c.Execute.allow_errors = True  # a failing test cell loses its points; it does not stop grading
+
+# Feedback: never show the hidden tests to students, neither their source nor the lines a
+# traceback quotes; the test's own message stays.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "autograder.preprocessors.RedactTracebacks",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

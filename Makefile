@@ -1,0 +1,34 @@
+# The course's two commands:  make build  (site + student release)   make test  (everything)
+# Both create .venv if missing and install the pinned requirements into it.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: build test release site system-packages lint clean
+
+build: release site
+
+test: build
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+release: $(STAMP)
+	$(PY) -m autograder release
+
+site: $(STAMP) system-packages
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check bpcourse autograder tests tools
+
+$(STAMP): requirements.txt requirements-lock.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+system-packages:
+	tools/install-system-packages.sh
+
+clean:
+	rm -rf _build

@@ -1,0 +1,114 @@
+"""`python -m autograder`: parse, validate, run one named step, report."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+import autograder
+from autograder.course import Course, UnknownAssignment
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder",
+        description=autograder.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--root", help="course root holding solutions/ and exercises/ (default: this repository)"
+    )
+    parser.add_argument(
+        "--state", help="instructor state directory (default: autograder/state, or $AUTOGRADER_STATE)"
+    )
+    parser.add_argument(
+        "--db-url", help="gradebook URL, sqlite:///... or postgresql+psycopg2://... (or $AUTOGRADER_DB_URL)"
+    )
+    steps = parser.add_subparsers(dest="step", required=True, metavar="STEP")
+
+    p = steps.add_parser("release", help="regenerate exercises/ from solutions/")
+    p.add_argument("assignments", nargs="*", metavar="ID")
+
+    p = steps.add_parser("collect", help="import <student>.ipynb files from a folder or a zip")
+    p.add_argument("assignment", metavar="ID")
+    p.add_argument("source", type=Path, metavar="SOURCE")
+
+    p = steps.add_parser("grade", help="autograde collected submissions")
+    p.add_argument("assignment", metavar="ID")
+    p.add_argument("--student", action="append", metavar="S", help="grade only this student (repeatable)")
+
+    p = steps.add_parser("export", help="write grades as CSV")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
+
+    p = steps.add_parser("feedback", help="per-student HTML feedback")
+    p.add_argument("assignment", metavar="ID")
+    p.add_argument("--student", action="append", metavar="S")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # nbgrader runs the `alembic` executable of its environment: make it findable even when
+    # the virtual environment is not activated (e.g. `.venv/bin/python -m autograder`).
+    os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    course = Course.locate(root=args.root, state=args.state, db_url=args.db_url)
+    try:
+        return STEPS[args.step](course, args)
+    except (UnknownAssignment, LookupError, FileNotFoundError, ValueError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def run_release(course, args) -> int:
+    from autograder.release import release
+
+    for assignment_id in release(course, args.assignments):
+        print(f"released {assignment_id} -> {course.release_dir / assignment_id}")
+    return 0
+
+
+def run_collect(course, args) -> int:
+    from autograder.collect import collect
+
+    report = collect(course, args.assignment, args.source)
+    print(f"collected {len(report.collected)} submission(s) of {args.assignment}")
+    for name, reason in report.skipped.items():
+        print(f"skipped {name}: {reason}")
+    return 0
+
+
+def run_grade(course, args) -> int:
+    from autograder.grade import grade
+    from autograder.records import FAILED
+
+    outcomes = grade(course, args.assignment, args.student)
+    failed = [o for o in outcomes if o.status == FAILED]
+    print(f"graded {len(outcomes) - len(failed)}, failed {len(failed)} of {len(outcomes)}")
+    return 0  # a failed submission is a recorded outcome, not a failure of the grader
+
+
+def run_export(course, args) -> int:
+    from autograder.export import export
+
+    print(f"wrote {export(course, args.out)} row(s) to {args.out}")
+    return 0
+
+
+def run_feedback(course, args) -> int:
+    from autograder.feedback import feedback
+
+    results = feedback(course, args.assignment, args.student)
+    return 0 if all(isinstance(r, Path) for r in results.values()) else 1
+
+
+STEPS = {
+    "release": run_release,
+    "collect": run_collect,
+    "grade": run_grade,
+    "export": run_export,
+    "feedback": run_feedback,
+}

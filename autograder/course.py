@@ -1,0 +1,100 @@
+"""Where things are: the course root, the instructor's state directory and the gradebook URL.
+
+Defaults come from autograder/nbgrader_config.py; --root/--state/--db-url on the command line or
+$AUTOGRADER_ROOT/$AUTOGRADER_STATE/$AUTOGRADER_DB_URL override them (tests grade into a temporary
+state directory, a large class points the gradebook at PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+STATE_SUBDIRS = {
+    "submitted_directory": "submitted",
+    "autograded_directory": "autograded",
+    "feedback_directory": "feedback",
+}
+
+
+@dataclass(frozen=True)
+class Course:
+    root: Path  # holds solutions/ and exercises/
+    state: Path  # holds submitted/, autograded/, feedback/ (and the sqlite gradebook)
+    db_url: str
+
+    @classmethod
+    def locate(cls, *, root=None, state=None, db_url=None) -> Course:
+        root = Path(root or os.environ.get("AUTOGRADER_ROOT") or REPO_ROOT).resolve()
+        state = state or os.environ.get("AUTOGRADER_STATE")
+        state = Path(state).resolve() if state else root / "autograder" / "state"
+        db_url = db_url or os.environ.get("AUTOGRADER_DB_URL") or f"sqlite:///{state / 'gradebook.db'}"
+        return cls(root=root, state=state, db_url=db_url)
+
+    @property
+    def source_dir(self) -> Path:
+        return self.root / "solutions"
+
+    @property
+    def release_dir(self) -> Path:
+        return self.root / "exercises"
+
+    @property
+    def submitted_dir(self) -> Path:
+        return self.state / "submitted"
+
+    @property
+    def autograded_dir(self) -> Path:
+        return self.state / "autograded"
+
+    @property
+    def feedback_dir(self) -> Path:
+        return self.state / "feedback"
+
+    def nbgrader_config(self) -> Config:
+        """The course's nbgrader config with every path made absolute for this course and state."""
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(PACKAGE_DIR)).load_config()
+        config.CourseDirectory.root = str(self.root)
+        for trait, subdir in STATE_SUBDIRS.items():
+            setattr(config.CourseDirectory, trait, str(self.state / subdir))
+        config.CourseDirectory.db_url = self.db_url
+        # We collect from files, not through nbgrader's exchange; give it a harmless home.
+        config.Exchange.root = str(self.state / "exchange")
+        return config
+
+    def api(self):
+        """An nbgrader NbGraderAPI bound to this course."""
+        from nbgrader.apps import NbGraderAPI
+        from nbgrader.coursedir import CourseDirectory
+
+        (self.state / "exchange").mkdir(parents=True, exist_ok=True)
+        config = self.nbgrader_config()
+        return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+
+    def gradebook(self):
+        """nbgrader's Gradebook on this course's database (use as a context manager)."""
+        from nbgrader.api import Gradebook
+
+        self.state.mkdir(parents=True, exist_ok=True)
+        return Gradebook(self.db_url, course_id=self.nbgrader_config().CourseDirectory.course_id)
+
+    def assignment_ids(self) -> list[str]:
+        """Every assignment with a source folder, in course order (folders are NN-slug)."""
+        return sorted(p.name for p in self.source_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def source_notebooks(self, assignment_id: str) -> list[Path]:
+        folder = self.source_dir / assignment_id
+        if not folder.is_dir():
+            raise UnknownAssignment(assignment_id, self.assignment_ids())
+        return sorted(folder.glob("*.ipynb"))
+
+
+class UnknownAssignment(LookupError):
+    def __init__(self, assignment_id: str, known: list[str]):
+        super().__init__(f"unknown assignment {assignment_id!r}; known: {', '.join(known) or 'none'}")
