@@ -38,7 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = steps.add_parser("grade", help="autograde collected submissions")
     p.add_argument("assignment", metavar="ID")
-    p.add_argument("--student", action="append", metavar="S", help="grade only this student (repeatable)")
+    p.add_argument("--student", action="append", metavar="S", help="(re)grade this student (repeatable)")
+    p.add_argument("--workers", type=int, metavar="N", help="parallel graders (default: number of cores)")
+    p.add_argument("--regrade", action="store_true", help="grade again students already graded or failed")
+    p.add_argument("--shard", type=_shard, metavar="I/N", help="grade only shard I of N of the class")
+    p.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="run student code WITHOUT the bubblewrap sandbox, with your rights (never for real classes)",
+    )
 
     p = steps.add_parser("export", help="write grades as CSV")
     p.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
@@ -85,9 +93,17 @@ def run_grade(course, args) -> int:
     from autograder.grade import grade
     from autograder.records import FAILED
 
-    outcomes = grade(course, args.assignment, args.student)
+    outcomes = grade(
+        course,
+        args.assignment,
+        args.student,
+        workers=args.workers,
+        regrade=args.regrade,
+        shard=args.shard,
+        sandbox=not args.unsafe_no_sandbox,
+    )
     failed = [o for o in outcomes if o.status == FAILED]
-    print(f"graded {len(outcomes) - len(failed)}, failed {len(failed)} of {len(outcomes)}")
+    print(f"graded {len(outcomes) - len(failed)}, failed {len(failed)} of {len(outcomes)} submission(s)")
     return 0  # a failed submission is a recorded outcome, not a failure of the grader
 
 
@@ -103,6 +119,16 @@ def run_feedback(course, args) -> int:
 
     results = feedback(course, args.assignment, args.student)
     return 0 if all(isinstance(r, Path) for r in results.values()) else 1
+
+
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        i, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected I/N such as 1/4, got {text!r}") from None
+    if not 1 <= i <= n:
+        raise argparse.ArgumentTypeError(f"shard {i}/{n}: I must be between 1 and N")
+    return i, n
 
 
 STEPS = {

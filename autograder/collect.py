@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from autograder.course import Course
-from autograder.records import COLLECTED, StatusBook
+from autograder.records import COLLECTED
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024  # a larger upload is not a notebook we will grade
@@ -41,7 +41,7 @@ def collect(course: Course, assignment_id: str, source: Path) -> CollectReport:
 
     report = CollectReport()
     timestamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
-    statuses = StatusBook(course.db_url)
+    statuses = course.statuses()
     with course.gradebook() as gradebook:
         for name, size, read_bytes in _submission_files(source):
             student, reason = _student_id(name)

@@ -7,12 +7,19 @@ state directory, a large class points the gradebook at PostgreSQL).
 
 from __future__ import annotations
 
+import logging
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
+
+# nbgrader 0.9.6 with SQLAlchemy 2 warns "Object of type <SubmittedAssignment> not in session" on
+# every autograde; the grades are stored all the same (verified by the end-to-end tests).
+warnings.filterwarnings("ignore", category=SAWarning, message="Object of type <Submitted")
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
@@ -57,25 +64,44 @@ class Course:
     def feedback_dir(self) -> Path:
         return self.state / "feedback"
 
-    def nbgrader_config(self) -> Config:
+    @property
+    def grading_release_dir(self) -> Path:
+        """A private release made at grading time: registers the source in this gradebook."""
+        return self.state / "release"
+
+    def nbgrader_config(self, *, release_dir: Path | None = None) -> Config:
         """The course's nbgrader config with every path made absolute for this course and state."""
         config = PyFileConfigLoader("nbgrader_config.py", path=str(PACKAGE_DIR)).load_config()
         config.CourseDirectory.root = str(self.root)
+        config.CourseDirectory.release_directory = str(release_dir or self.release_dir)
         for trait, subdir in STATE_SUBDIRS.items():
             setattr(config.CourseDirectory, trait, str(self.state / subdir))
         config.CourseDirectory.db_url = self.db_url
         # We collect from files, not through nbgrader's exchange; give it a harmless home.
         config.Exchange.root = str(self.state / "exchange")
+        config.CheckSubmission.release_directory = str(self.grading_release_dir)
         return config
 
-    def api(self):
-        """An nbgrader NbGraderAPI bound to this course."""
+    def api(self, *, release_dir: Path | None = None, sandbox: bool = True, quiet: bool = True):
+        """An nbgrader NbGraderAPI bound to this course.
+
+        release_dir: where generate_assignment writes (default exercises/);
+        sandbox: False runs student code without bubblewrap (--unsafe-no-sandbox);
+        quiet: nbgrader's log goes only to the results it returns, not to the terminal.
+        """
         from nbgrader.apps import NbGraderAPI
         from nbgrader.coursedir import CourseDirectory
 
         (self.state / "exchange").mkdir(parents=True, exist_ok=True)
-        config = self.nbgrader_config()
-        return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+        config = self.nbgrader_config(release_dir=release_dir)
+        config.SandboxExecute.isolate = sandbox
+        if quiet:
+            config.NbGraderAPI.log_level = logging.WARNING
+        api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+        if quiet:
+            api.log.handlers = []
+            api.log.propagate = False
+        return api
 
     def gradebook(self):
         """nbgrader's Gradebook on this course's database (use as a context manager)."""
@@ -83,6 +109,13 @@ class Course:
 
         self.state.mkdir(parents=True, exist_ok=True)
         return Gradebook(self.db_url, course_id=self.nbgrader_config().CourseDirectory.course_id)
+
+    def statuses(self):
+        """The submission-status table (autograder/records.py) in this course's gradebook database."""
+        from autograder.records import StatusBook
+
+        self.state.mkdir(parents=True, exist_ok=True)
+        return StatusBook(self.db_url)
 
     def assignment_ids(self) -> list[str]:
         """Every assignment with a source folder, in course order (folders are NN-slug)."""

@@ -10,13 +10,13 @@ import csv
 from pathlib import Path
 
 from autograder.course import Course
-from autograder.records import GRADED, MISSING, StatusBook
+from autograder.records import GRADED, MISSING
 
 COLUMNS = ["assignment", "student", "status", "reason", "score", "max_score"]
 
 
 def export_rows(course: Course) -> list[dict]:
-    statuses = StatusBook(course.db_url).all()
+    statuses = course.statuses().all()
     rows = []
     with course.gradebook() as gradebook:
         students = sorted(s.id for s in gradebook.students)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from autograder.course import Course
 from autograder.grade import submitted_students
-from autograder.records import GRADED, StatusBook
+from autograder.records import GRADED
 
 
 def feedback(
@@ -16,7 +16,7 @@ def feedback(
 ) -> dict:
     """Generate feedback for every graded student; returns {student: path or error}."""
     course.source_notebooks(assignment_id)
-    statuses = StatusBook(course.db_url)
+    statuses = course.statuses()
     api = course.api()
     results = {}
     for student in students or submitted_students(course, assignment_id):

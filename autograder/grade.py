@@ -1,35 +1,50 @@
 """Step `grade`: autograde collected submissions with nbgrader and record each one's status.
 
-nbgrader's autograde restores the locked and test cells from solutions/ (hidden tests
-included), executes the notebook and stores the scores in the gradebook. A submission that
-nbgrader cannot grade is recorded as failed with a reason, never as a silent zero, and the
-batch goes on with the next student.
+nbgrader's autograde does the grading: CheckSubmission and OverwriteCells restore the test cells
+(hidden tests included), SandboxExecute runs the code in a bubblewrap sandbox, SaveAutoGrades
+stores the scores. Around it we add what a large class needs:
+
+- workers: students are graded in parallel processes, each with its own nbgrader instance;
+- resumable: a student whose status is already graded or failed is skipped unless regrade is
+  asked for, and a status is written only after nbgrader has stored the grade, so a run killed
+  at any point loses nothing and the next run finishes the rest;
+- shards: `--shard i/n` takes a stable 1/n of the class, so n machines can share one database;
+- a submission nbgrader cannot grade is recorded as failed with a reason, never as a zero.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import sys
+import time
+import zlib
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from autograder.course import Course
-from autograder.records import FAILED, GRADED, StatusBook
+from autograder.records import FAILED, GRADED
+from autograder.release import release
 
 # What nbgrader's log says -> the reason an instructor reads. First match wins.
 FAILURE_REASONS = [
     (
         (
             "NotJSONError",
-            "Notebook does not appear to be JSON",
+            "does not appear to be JSON",
             "JSONDecodeError",
             "Unreadable Notebook",
-            "is not a valid notebook",
             "ValidationError",
         ),
         "malformed notebook",
     ),
-    (("CellTimeoutError", "Timeout waiting", "timed out"), "timeout"),
-    (("DeadKernelError", "Kernel died", "kernel died"), "kernel died"),
-    (("MemoryError",), "out of memory"),
+    (("CellTimeoutError", "Timeout waiting"), "timeout"),
+    (("DeadKernelError", "Kernel died"), "kernel died"),
 ]
+
+
+class NoSandbox(RuntimeError):
+    pass
 
 
 @dataclass(frozen=True)
@@ -37,6 +52,7 @@ class Outcome:
     student: str
     status: str
     reason: str = ""
+    seconds: float = 0.0
 
 
 def submitted_students(course: Course, assignment_id: str) -> list[str]:
@@ -46,43 +62,156 @@ def submitted_students(course: Course, assignment_id: str) -> list[str]:
     return sorted(p.name for p in course.submitted_dir.iterdir() if (p / assignment_id).is_dir())
 
 
+def in_shard(student: str, shard: tuple[int, int] | None) -> bool:
+    """Stable split of a class into n shards by a hash of the student id (shard is (i, n), 1-based)."""
+    if shard is None:
+        return True
+    i, n = shard
+    return zlib.crc32(student.encode()) % n == i - 1
+
+
 def grade(
-    course: Course, assignment_id: str, students: list[str] | None = None, *, progress=print
+    course: Course,
+    assignment_id: str,
+    students: list[str] | None = None,
+    *,
+    workers: int | None = None,
+    regrade: bool = False,
+    shard: tuple[int, int] | None = None,
+    sandbox: bool = True,
+    progress=None,
 ) -> list[Outcome]:
-    """Autograde each student's submission; returns one Outcome per student."""
+    """Autograde the submissions of `assignment_id`; returns one Outcome per student graded now."""
     course.source_notebooks(assignment_id)  # unknown assignment: fail by name, before any work
-    known = submitted_students(course, assignment_id)
-    if students:
-        unknown = sorted(set(students) - set(known))
-        if unknown:
-            raise LookupError(f"no collected submission of {assignment_id} for: {', '.join(unknown)}")
-        known = [s for s in known if s in students]
-    api = course.api()
-    statuses = StatusBook(course.db_url)
+    if sandbox:
+        from autograder.sandbox import bwrap_available
+
+        ok, why = bwrap_available()
+        if not ok:
+            raise NoSandbox(
+                f"{why}\nRefusing to run student code without a sandbox. To accept running untrusted "
+                "code with your own rights, pass --unsafe-no-sandbox."
+            )
+    todo = select_students(course, assignment_id, students, regrade=regrade, shard=shard)
+    progress = progress or Progress(len(todo))
+    # Grade against the current source: register it in this gradebook through a private release
+    # (exercises/ is left alone), which CheckSubmission also uses as the expected structure.
+    release(course, [assignment_id], into=course.grading_release_dir)
+    statuses = course.statuses()
     outcomes = []
-    for done, student in enumerate(known, start=1):
-        outcome = grade_one(api, assignment_id, student)
-        statuses.set(assignment_id, student, outcome.status, outcome.reason)
+    for outcome in _run(course, assignment_id, todo, workers or os.cpu_count() or 1, sandbox):
+        statuses.set(assignment_id, outcome.student, outcome.status, outcome.reason)
         outcomes.append(outcome)
-        progress(
-            f"[{done}/{len(known)}] {student}: {outcome.status}"
-            + (f" ({outcome.reason})" if outcome.reason else "")
-        )
+        progress.update(outcome)
     statuses.close()
+    progress.close()
     return outcomes
 
 
-def grade_one(api, assignment_id: str, student: str) -> Outcome:
-    """Autograde one submission in-process with nbgrader and classify the result."""
-    result = api.autograde(assignment_id, student, force=True, create=True)
-    if result["success"]:
-        return Outcome(student, GRADED)
-    return Outcome(student, FAILED, failure_reason(result.get("log", "") + result.get("error", "")))
+def select_students(course, assignment_id, students=None, *, regrade=False, shard=None) -> list[str]:
+    """Who to grade now: the named students (always), or everyone not yet graded or failed."""
+    collected = submitted_students(course, assignment_id)
+    if students:
+        unknown = sorted(set(students) - set(collected))
+        if unknown:
+            raise LookupError(f"no collected submission of {assignment_id} for: {', '.join(unknown)}")
+        return [s for s in collected if s in students]
+    done = set()
+    if not regrade:
+        done = {
+            student
+            for (assignment, student), status in course.statuses().all().items()
+            if assignment == assignment_id and status.status in (GRADED, FAILED)
+        }
+    return [s for s in collected if s not in done and in_shard(s, shard)]
+
+
+def _run(course, assignment_id, students, workers, sandbox):
+    """Yield Outcomes as students finish: in this process for one worker, else in a pool."""
+    if workers <= 1 or len(students) <= 1:
+        _start_worker(course, sandbox)
+        for student in students:
+            yield _grade_in_worker(assignment_id, student)
+        return
+    with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(course, sandbox)) as pool:
+        futures = {pool.submit(_grade_in_worker, assignment_id, s): s for s in students}
+        for future in as_completed(futures):
+            try:
+                yield future.result()
+            except Exception as error:  # a crash of the grader itself, not of the student's code
+                yield Outcome(futures[future], FAILED, f"grading error: {type(error).__name__}: {error}")
+
+
+_api = None  # each worker process's own NbGraderAPI
+
+
+def _start_worker(course: Course, sandbox: bool) -> None:
+    global _api
+    _api = course.api(sandbox=sandbox)
+
+
+def _grade_in_worker(assignment_id: str, student: str) -> Outcome:
+    start = time.monotonic()
+    result = _api.autograde(assignment_id, student, force=True, create=True)
+    seconds = time.monotonic() - start
+    log = result.get("log", "") + result.get("error", "")
+    if not result["success"]:
+        return Outcome(student, FAILED, failure_reason(log), seconds)
+    return Outcome(student, GRADED, graded_note(log), seconds)
 
 
 def failure_reason(log: str) -> str:
+    """The reason an instructor reads, from nbgrader's log of a failed autograde."""
+    ours = re.search(r"SubmissionFailed: (.+)", log)
+    if ours:
+        return ours.group(1).strip()
     for needles, reason in FAILURE_REASONS:
         if any(needle in log for needle in needles):
             return reason
-    last = [line for line in log.strip().splitlines() if line.strip()]
-    return "grading error: " + (last[-1].strip()[:200] if last else "no log")
+    errors = [
+        m.group(0)
+        for m in re.finditer(r"\b\w+(?:Error|Exception): .+", log)
+        if "Please see" not in m.group(0)
+    ]
+    return "grading error: " + (errors[-1][:200] if errors else "see the grader's log")
+
+
+def graded_note(log: str) -> str:
+    """What an instructor should know about a graded submission: cells that were put back."""
+    notes = []
+    restored = re.search(r"RESTORED deleted cells: (.+)", log)
+    if restored:
+        notes.append(f"deleted cells restored: {restored.group(1).strip()}")
+    edited = re.search(r"RESTORED edited locked cells: (.+)", log)
+    if edited:
+        notes.append(f"edited locked cells restored: {edited.group(1).strip()}")
+    return "; ".join(notes)
+
+
+class Progress:
+    """done / failed / ETA on one line (a terminal) or one line per student (a log file)."""
+
+    def __init__(self, total: int, stream=sys.stderr):
+        self.total, self.stream, self.start = total, stream, time.monotonic()
+        self.done = self.failed = 0
+        self.tty = stream.isatty()
+
+    def update(self, outcome: Outcome) -> None:
+        self.done += 1
+        self.failed += outcome.status == FAILED
+        elapsed = time.monotonic() - self.start
+        eta = elapsed / self.done * (self.total - self.done)
+        line = (
+            f"[{self.done}/{self.total}] failed {self.failed}  "
+            f"{self.done / elapsed * 60 if elapsed else 0:.0f}/min  ETA {eta:.0f} s"
+        )
+        if self.tty:
+            self.stream.write("\r" + line.ljust(60))
+        else:
+            detail = outcome.status + (f" ({outcome.reason})" if outcome.reason else "")
+            self.stream.write(f"{line}  {outcome.student}: {detail}\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty and self.done:
+            self.stream.write("\n")

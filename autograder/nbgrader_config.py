@@ -19,8 +19,32 @@ c.CourseDirectory.db_url = "sqlite:///autograder/state/gradebook.db"
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.enforce_metadata = True
-c.Execute.timeout = 30  # seconds per cell
-c.Execute.allow_errors = True  # a failing test cell loses its points; it does not stop grading
+# Grading = nbgrader's autograde with two of our steps (autograder/preprocessors.py):
+# CheckSubmission puts deleted locked cells back (then OverwriteCells restores their source,
+# hidden tests included) and fails another assignment's notebook; SandboxExecute runs the code
+# in a bubblewrap sandbox instead of a Jupyter kernel (limits below).
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "autograder.preprocessors.CheckSubmission",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.Autograde.autograde_preprocessors = [
+    "autograder.preprocessors.SandboxExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.SandboxExecute.cell_timeout = 30  # seconds per cell (the test cell fails, grading goes on)
+c.SandboxExecute.wall_time = 120  # seconds per notebook (the submission fails: timeout)
+c.SandboxExecute.cpu_time = 120  # CPU seconds per notebook
+c.SandboxExecute.memory_bytes = 2 * 1024**3  # address space per process
+c.SandboxExecute.processes = 64  # processes and threads at once
 
 # Feedback: never show the hidden tests to students, neither their source nor the lines a
 # traceback quotes; the test's own message stays.

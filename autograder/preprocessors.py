@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+from pathlib import Path
+
+import nbformat
 from nbconvert.preprocessors import Preprocessor
-from traitlets import Bool
+from traitlets import Bool, Float, Integer, Unicode
 
 
 class RedactTracebacks(Preprocessor):
@@ -23,3 +27,116 @@ class RedactTracebacks(Preprocessor):
                     message = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".rstrip(": ")
                     output["traceback"] = [message]
         return cell, resources
+
+
+class SubmissionFailed(Exception):
+    """A submission that cannot be graded fairly; the message is the reason shown to instructors.
+
+    Raised inside nbgrader's autograde; nbgrader then records no grade for the submission and
+    our grade step stores status `failed` with this reason.
+    """
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+class CheckSubmission(Preprocessor):
+    """Before nbgrader's OverwriteCells: make the submission's structure the release's again.
+
+    - A notebook with none of this assignment's answer cells is another notebook: fail it.
+    - Every locked cell of the release (test cells, helper cells) that is missing is put back
+      where it was, and reported; OverwriteCells then restores its full source, hidden tests
+      included. A deleted test cell is therefore graded, never silently skipped.
+    - The nbgrader metadata of every known cell is the release's (a student cannot turn a test
+      cell into an ungraded one); cells the student added lose any nbgrader metadata.
+    """
+
+    enabled = Bool(True)
+    release_directory = Unicode("", help="absolute path of exercises/").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        template_path = Path(self.release_directory) / info["assignment"] / f"{info['notebook']}.ipynb"
+        template = nbformat.read(template_path, as_version=4)
+        expected = [(_grade_id(c), c) for c in template.cells]
+        known = {gid: c for gid, c in expected if gid}
+        answer_ids = {gid for gid, c in expected if gid and c.metadata["nbgrader"].get("solution")}
+
+        submitted, extras_before, seen, trailing, edited = {}, {}, set(), [], []
+        for cell in nb.cells:
+            gid = _grade_id(cell)
+            if gid in known and gid not in seen:
+                seen.add(gid)
+                expected_meta = known[gid].metadata["nbgrader"]
+                if expected_meta.get("locked") and cell.source != known[gid].source:
+                    edited.append(gid)  # OverwriteCells puts the source back
+                cell.metadata["nbgrader"] = copy.deepcopy(expected_meta)
+                submitted[gid], extras_before[gid], trailing = cell, trailing, []
+            else:
+                cell.metadata.pop("nbgrader", None)  # an added (or duplicated) cell grades nothing
+                trailing.append(cell)
+        if answer_ids and not answer_ids & seen:
+            raise SubmissionFailed(
+                "wrong notebook",
+                f"none of the answer cells of {info['assignment']}/{info['notebook']} is in it",
+            )
+
+        cells, restored = [], []
+        for gid, template_cell in expected:
+            if gid is None:
+                continue  # unlocked markdown etc.: the student's copy (if any) travels as an extra
+            if gid in submitted:
+                cells += extras_before[gid] + [submitted[gid]]
+            elif template_cell.metadata["nbgrader"].get("locked") or template_cell.metadata["nbgrader"].get(
+                "grade"
+            ):
+                cells.append(copy.deepcopy(template_cell))
+                restored.append(gid)
+        nb.cells = cells + trailing
+        if restored:
+            self.log.warning("RESTORED deleted cells: %s", ", ".join(restored))
+        if edited:
+            self.log.warning("RESTORED edited locked cells: %s", ", ".join(edited))
+        return nb, resources
+
+
+def _grade_id(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+class SandboxExecute(Preprocessor):
+    """nbgrader's Execute, replaced: run the code cells in a sandbox (autograder/sandbox.py).
+
+    No Jupyter kernel is started; autograder/runner.py executes the cells with IPython inside
+    bubblewrap and returns notebook outputs, which nbgrader's SaveAutoGrades then scores.
+    A notebook that times out, dies or floods output fails as a whole (SubmissionFailed).
+    """
+
+    enabled = Bool(True)
+    isolate = Bool(True, help="run inside bubblewrap; False only with --unsafe-no-sandbox").tag(config=True)
+    cell_timeout = Float(30.0, help="seconds per cell").tag(config=True)
+    wall_time = Float(120.0, help="seconds per notebook").tag(config=True)
+    cpu_time = Integer(120, help="CPU seconds per notebook").tag(config=True)
+    memory_bytes = Integer(2 * 1024**3, help="address space per process").tag(config=True)
+    processes = Integer(64, help="processes and threads at once").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        from autograder import sandbox
+
+        limits = sandbox.Limits(
+            cell_timeout=self.cell_timeout,
+            wall_time=self.wall_time,
+            cpu_time=self.cpu_time,
+            memory_bytes=self.memory_bytes,
+            processes=self.processes,
+        )
+        code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]
+        result = sandbox.run_cells([cell.source for cell in code_cells], limits, isolate=self.isolate)
+        resources.setdefault("sandbox", {})["seconds"] = result.seconds
+        if result.status != sandbox.OK:
+            raise SubmissionFailed(result.status, result.detail)
+        for number, cell in enumerate(code_cells, start=1):
+            cell.outputs = [nbformat.from_dict(output) for output in result.outputs.get(number - 1, [])]
+            cell.execution_count = number
+        return nb, resources

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from autograder.course import Course
 
 
@@ -9,15 +11,19 @@ class ReleaseFailed(RuntimeError):
     pass
 
 
-def release(course: Course, assignment_ids: list[str] | None = None) -> list[str]:
+def release(
+    course: Course, assignment_ids: list[str] | None = None, *, into: Path | None = None
+) -> list[str]:
     """Run nbgrader generate_assignment for each assignment (all when none are given).
 
-    Returns the ids released. Raises ReleaseFailed with nbgrader's log if one fails.
+    Writes exercises/<id>/ (or `into`/<id>/) and registers the assignment, its notebooks and
+    its source cells in the gradebook, which grading needs. Returns the ids released; raises
+    ReleaseFailed with nbgrader's log if one fails.
     """
     ids = assignment_ids or course.assignment_ids()
     for assignment_id in ids:
         course.source_notebooks(assignment_id)  # unknown ids fail here, by name
-    api = course.api()
+    api = course.api(release_dir=into)
     for assignment_id in ids:
         result = api.generate_assignment(assignment_id, force=True, create=True)
         if not result["success"]:

@@ -7,7 +7,7 @@ relative error below 1e-7 between an analytic and a numerical gradient means "co
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
