@@ -27,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--db-url", help="gradebook URL, sqlite:///... or postgresql+psycopg2://... (or $AUTOGRADER_DB_URL)"
     )
+    parser.add_argument(
+        "--config", help="extra nbgrader config file loaded after ours (or $AUTOGRADER_CONFIG)"
+    )
     steps = parser.add_subparsers(dest="step", required=True, metavar="STEP")
 
     p = steps.add_parser("release", help="regenerate exercises/ from solutions/")
@@ -50,6 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = steps.add_parser("export", help="write grades as CSV")
     p.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
+    p.add_argument(
+        "--canvas", type=Path, metavar="FILE.csv", help="also write a Canvas gradebook import file"
+    )
+
+    p = steps.add_parser("report", help="summary table and score/pass-rate plot")
+    p.add_argument("assignment", metavar="ID")
+    p.add_argument("--out", type=Path, metavar="FILE.png", help="plot file (default: <state>/reports/ID.png)")
 
     p = steps.add_parser("feedback", help="per-student HTML feedback")
     p.add_argument("assignment", metavar="ID")
@@ -63,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     # the virtual environment is not activated (e.g. `.venv/bin/python -m autograder`).
     os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
-    course = Course.locate(root=args.root, state=args.state, db_url=args.db_url)
     try:
+        course = Course.locate(root=args.root, state=args.state, db_url=args.db_url, config=args.config)
         return STEPS[args.step](course, args)
     except (UnknownAssignment, LookupError, FileNotFoundError, ValueError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -110,7 +120,18 @@ def run_grade(course, args) -> int:
 def run_export(course, args) -> int:
     from autograder.export import export
 
-    print(f"wrote {export(course, args.out)} row(s) to {args.out}")
+    print(f"wrote {export(course, args.out, canvas=args.canvas)} row(s) to {args.out}")
+    if args.canvas:
+        print(f"wrote the Canvas import file {args.canvas}")
+    return 0
+
+
+def run_report(course, args) -> int:
+    from autograder.report import report
+
+    text, plot = report(course, args.assignment, args.out)
+    print(text)
+    print(f"plot: {plot}")
     return 0
 
 
@@ -136,5 +157,6 @@ STEPS = {
     "collect": run_collect,
     "grade": run_grade,
     "export": run_export,
+    "report": run_report,
     "feedback": run_feedback,
 }

@@ -1,0 +1,71 @@
+"""Step `report`: how did the class do? A summary in the terminal and a PNG for the instructor:
+the distribution of scores and the pass rate of every test cell (which idea needs re-teaching).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from pathlib import Path
+
+from autograder.course import Course
+from autograder.export import grade_rows
+from autograder.records import GRADED
+
+
+def report(course: Course, assignment_id: str, out: Path | None = None) -> tuple[str, Path]:
+    """Return the summary text and write the plot; `out` defaults to <state>/reports/<id>.png."""
+    course.source_notebooks(assignment_id)
+    rows, tests = grade_rows(course, [assignment_id])
+    if assignment_id not in tests:
+        raise LookupError(f"{assignment_id} has not been graded yet: run grade first")
+    graded = [r for r in rows if r.status == GRADED]
+    counts = Counter(r.status for r in rows)
+    max_score = rows[0].max_score if rows else 0.0
+    scores = [r.score for r in graded]
+    pass_rates = {
+        name: sum(r.tests.get(name) == points for r in graded) / len(graded) if graded else 0.0
+        for name, points in tests[assignment_id].items()
+    }
+    lines = [f"{assignment_id}: {len(rows)} students, max score {max_score:g}"]
+    lines.append("  " + ", ".join(f"{status} {n}" for status, n in sorted(counts.items())))
+    if scores:
+        lines.append(
+            f"  score mean {statistics.mean(scores):.2f}, median {statistics.median(scores):g}, "
+            f"min {min(scores):g}, max {max(scores):g}"
+        )
+    failures = Counter(r.reason.split(":")[0] for r in rows if r.status == "failed")
+    for reason, n in failures.most_common():
+        lines.append(f"  failed: {reason} x{n}")
+    lines.append("  test cell pass rate:")
+    width = max((len(name) for name in pass_rates), default=10)
+    for name, rate in pass_rates.items():
+        lines.append(f"    {name:<{width}}  {rate:6.1%}  {'#' * round(rate * 20)}")
+    out = Path(out) if out else course.state / "reports" / f"{assignment_id}.png"
+    _plot(out, assignment_id, scores, max_score, pass_rates)
+    return "\n".join(lines), out
+
+
+def _plot(out: Path, assignment_id: str, scores, max_score, pass_rates) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), gridspec_kw={"width_ratios": [1, 1.4]})
+    bins = max(int(max_score), 1)
+    left.hist(scores, bins=bins, range=(0, max_score or 1), color="#4c72b0", edgecolor="white")
+    left.set_xlabel(f"score (points out of {max_score:g})")
+    left.set_ylabel("students")
+    left.yaxis.get_major_locator().set_params(integer=True)
+    left.set_title(f"{assignment_id}: scores of {len(scores)} graded submissions")
+    names = list(pass_rates)
+    right.barh(names, [100 * pass_rates[n] for n in names], color="#55a868")
+    right.set_xlim(0, 100)
+    right.invert_yaxis()
+    right.set_xlabel("graded submissions passing the test cell (%)")
+    right.set_title("pass rate per test cell")
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
