@@ -50,6 +50,7 @@ c.SandboxExecute.processes = 64  # processes and threads at once
 # traceback quotes; the test's own message stays.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
+    "autograder.preprocessors.ScrubHiddenText",
     "nbgrader.preprocessors.ClearHiddenTests",
     "autograder.preprocessors.RedactTracebacks",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",

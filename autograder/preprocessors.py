@@ -11,22 +11,68 @@ from traitlets import Bool, Float, Integer, Unicode
 
 
 class RedactTracebacks(Preprocessor):
-    """Replace the traceback of every failed test cell by its one-line diagnostic.
+    """Feedback: a test cell shows its one-line diagnostic, nothing else of what it printed.
 
     ClearHiddenTests removes the hidden tests' source from the feedback, but the traceback of a
-    failing hidden assert still quotes the hidden lines. The student keeps what a test says
+    failing hidden assert quotes the hidden lines, and a student's function called by a test
+    could print the test's source. The student keeps what the test says
     ("AssertionError: dx is off: did you accumulate both paths with +=?"), not its code.
     """
 
     enabled = Bool(True)  # nbconvert skips preprocessors that are not enabled
 
     def preprocess_cell(self, cell, resources, index):
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade") and cell.cell_type == "code":
+            kept = []
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
                     message = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".rstrip(": ")
                     output["traceback"] = [message]
+                    kept.append(output)
+            cell.outputs = kept
         return cell, resources
+
+
+class ScrubHiddenText(Preprocessor):
+    """Feedback: replace any hidden-test line that shows up in any output by "[hidden test]".
+
+    Student code runs in the same process as the tests, so it can read a hidden test while it
+    runs and print it later from a cell of its own. Runs before ClearHiddenTests, while the
+    hidden regions are still in the notebook.
+    """
+
+    enabled = Bool(True)
+    begin, end, min_length = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", 8
+
+    def preprocess(self, nb, resources):
+        hidden = set()
+        for cell in nb.cells:
+            inside = False
+            for line in cell.source.splitlines():
+                if self.begin in line or self.end in line:
+                    inside = self.begin in line
+                elif inside and len(line.strip()) >= self.min_length:
+                    hidden.add(line.strip())
+        if hidden:
+            for cell in nb.cells:
+                for output in cell.get("outputs", []):
+                    _scrub(output, sorted(hidden, key=len, reverse=True))
+        return nb, resources
+
+
+def _scrub(node, hidden):
+    """Replace hidden lines inside every string of an output (streams, data, tracebacks)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            node[key] = _scrub(value, hidden)
+        return node
+    if isinstance(node, list):
+        return [_scrub(item, hidden) for item in node]
+    if isinstance(node, str):
+        for line in hidden:
+            if line in node:
+                node = node.replace(line, "[hidden test]")
+    return node
 
 
 class SubmissionFailed(Exception):
