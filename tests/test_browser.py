@@ -1,0 +1,68 @@
+"""The published site in a real browser (Debian's Chromium driven by Playwright), offline.
+
+For every page of the table of contents: no request leaves 127.0.0.1, no console or page
+error, math is typeset by the vendored MathJax, every image loads. Screenshots of every page
+go to artifacts/screenshots/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.browser import CHROMIUM_ARGS, SiteServer, chromium_path, open_page
+from tests.conftest import REPO_ROOT
+from tests.test_site import toc_files
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = REPO_ROOT / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    with SiteServer(site) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.mark.parametrize("file", toc_files())
+def test_page_works_offline_without_errors(server, browser, site, file):
+    page, visit = open_page(browser, f"{server.url}/{file}.html")
+    try:
+        if 'class="math' in (site / f"{file}.html").read_text():
+            page.wait_for_selector("mjx-container", timeout=15_000)
+            assert page.locator("mjx-container").count() > 0
+            assert "$$" not in page.inner_text("main"), "raw TeX left on the page"
+        page.wait_for_load_state("networkidle")
+        broken = page.evaluate(
+            "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
+        )
+        assert broken == [], f"images that did not load: {broken}"
+        shot = ARTIFACTS / "screenshots" / f"{file.replace('/', '__')}.png"
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shot), full_page=True)
+        _record_weight(file, visit.bytes_transferred)
+    finally:
+        page.close()
+    assert visit.external_requests == [], "requests left the site"
+    assert visit.page_errors == []
+    assert visit.console_errors == []
+    assert visit.failed_requests == []
+
+
+def _record_weight(file: str, size: int) -> None:
+    path = ARTIFACTS / "page-weight.json"
+    weights = json.loads(path.read_text()) if path.exists() else {}
+    weights[file] = size
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(weights, indent=2, sort_keys=True) + "\n")
