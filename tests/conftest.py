@@ -24,3 +24,9 @@ def course(tmp_path):
     from autograder.course import Course
 
     return Course.locate(root=REPO_ROOT, state=tmp_path / "state", db_url=None)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--update-goldens", action="store_true", help="rewrite the expected-outcome files from this run"
+    )
