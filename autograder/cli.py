@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -45,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, metavar="N", help="parallel graders (default: number of cores)")
     p.add_argument("--regrade", action="store_true", help="grade again students already graded or failed")
     p.add_argument("--shard", type=_shard, metavar="I/N", help="grade only shard I of N of the class")
+    p.add_argument(
+        "--timings", type=Path, metavar="FILE.json", help="write where each submission's time went"
+    )
     p.add_argument(
         "--unsafe-no-sandbox",
         action="store_true",
@@ -114,6 +118,9 @@ def run_grade(course, args) -> int:
     )
     failed = [o for o in outcomes if o.status == FAILED]
     print(f"graded {len(outcomes) - len(failed)}, failed {len(failed)} of {len(outcomes)} submission(s)")
+    if args.timings:
+        timings = {o.student: {"total": o.seconds, **o.sandbox} for o in outcomes}
+        args.timings.write_text(json.dumps(timings, indent=1, sort_keys=True) + "\n")
     return 0  # a failed submission is a recorded outcome, not a failure of the grader
 
 

@@ -20,7 +20,7 @@ import sys
 import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from autograder.course import Course
 from autograder.records import FAILED, GRADED
@@ -52,7 +52,8 @@ class Outcome:
     student: str
     status: str
     reason: str = ""
-    seconds: float = 0.0
+    seconds: float = 0.0  # the whole autograde of this submission
+    sandbox: dict = field(default_factory=dict)  # sandbox wall time, runner startup and execution
 
 
 def submitted_students(course: Course, assignment_id: str) -> list[str]:
@@ -151,13 +152,18 @@ def _start_worker(course: Course, sandbox: bool) -> None:
 
 
 def _grade_in_worker(assignment_id: str, student: str) -> Outcome:
+    from autograder import sandbox
+
+    sandbox.LAST_RUN.clear()
     start = time.monotonic()
     result = _api.autograde(assignment_id, student, force=True, create=True)
     seconds = time.monotonic() - start
+    run = sandbox.LAST_RUN[0] if sandbox.LAST_RUN else None
+    timing = {"sandbox": run.seconds, **run.phases} if run else {}
     log = result.get("log", "") + result.get("error", "")
     if not result["success"]:
-        return Outcome(student, FAILED, failure_reason(log), seconds)
-    return Outcome(student, GRADED, graded_note(log), seconds)
+        return Outcome(student, FAILED, failure_reason(log), seconds, timing)
+    return Outcome(student, GRADED, graded_note(log), seconds, timing)
 
 
 def failure_reason(log: str) -> str:

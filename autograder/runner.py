@@ -8,14 +8,19 @@ kernel run (an error or a stderr stream costs the cell its points).
 
 Protocol: stdin carries one JSON object {"cells": [source, ...], "cell_timeout": seconds,
 "max_output_bytes": n}. The results channel is the original stdout: one JSON line per executed
-cell {"index": i, "outputs": [...]}, then {"done": true}. The student's code writes to captured
-streams; raw writes to file descriptors 1 and 2 go to /dev/null.
+cell {"index": i, "outputs": [...]}, then {"done": true, "seconds": {"startup", "execution"}}.
+The student's code writes to captured streams; raw writes to file descriptors 1 and 2 go to
+/dev/null.
 """
 
-import json
-import os
-import signal
-import sys
+import time
+
+STARTED = time.monotonic()  # before the heavy imports: "startup" below is what a kernel start costs
+
+import json  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
 
 
 class CellTimeout(BaseException):
@@ -114,6 +119,7 @@ def _on_alarm(signum, frame):
 def run_cells(shell, recorded, cells, cell_timeout, max_output_bytes, channel):
     signal.signal(signal.SIGALRM, _on_alarm)
     runner_pid = os.getpid()
+    ready = time.monotonic()
     for index, source in enumerate(cells):
         stdout, stderr = _Capture("stdout", max_output_bytes), _Capture("stderr", max_output_bytes)
         recorded.clear()
@@ -139,7 +145,8 @@ def run_cells(shell, recorded, cells, cell_timeout, max_output_bytes, channel):
             {"output_type": "stream", "name": s.name, "text": s.text()} for s in (stdout, stderr) if s.text()
         ] + recorded
         channel.write(json.dumps({"index": index, "outputs": outputs}) + "\n")
-    channel.write(json.dumps({"done": True}) + "\n")
+    timing = {"startup": ready - STARTED, "execution": time.monotonic() - ready}
+    channel.write(json.dumps({"done": True, "seconds": timing}) + "\n")
 
 
 def main():

@@ -46,7 +46,11 @@ class SandboxResult:
     status: str  # OK, TIMEOUT, DIED, CPU_LIMIT or OUTPUT_LIMIT
     outputs: dict[int, list] = field(default_factory=dict)  # code-cell index -> outputs
     detail: str = ""
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall time of the whole run, sandbox set-up included
+    phases: dict[str, float] = field(default_factory=dict)  # runner's startup and execution
+
+
+LAST_RUN: list[SandboxResult] = []  # the latest result in this process, for timing reports
 
 
 def bwrap_available() -> tuple[bool, str]:
@@ -179,6 +183,7 @@ def run_cells(cells: list[str], limits: Limits = Limits(), *, isolate: bool = Tr
             shutil.rmtree(scratch, ignore_errors=True)
     result = _parse(raw)
     result.seconds = time.monotonic() - start
+    LAST_RUN[:] = [result]
     if result.status == OK and not (timed_out or too_big):
         return result
     if timed_out:
@@ -241,6 +246,7 @@ def _parse(raw: bytes) -> SandboxResult:
             continue  # a partial last line, or noise
         if message.get("done"):
             result.status = OK
+            result.phases = {k: float(v) for k, v in (message.get("seconds") or {}).items()}
         elif isinstance(message.get("index"), int) and isinstance(message.get("outputs"), list):
             result.outputs[message["index"]] = message["outputs"]
     return result

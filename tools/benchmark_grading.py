@@ -1,0 +1,159 @@
+"""Benchmark: stock `nbgrader autograde` against our sandboxed `grade`, on the same submissions.
+
+    .venv/bin/python tools/benchmark_grading.py [--assignment 01-chain-rule] [-n 40]
+
+Generates N submissions from the assignment's sample fixtures (60% correct, 25% partial, 15%
+with a cell that loops forever), then grades them (a) with one stock `nbgrader autograde ID`
+process (a Jupyter kernel per notebook, no sandbox) and (b) with `python -m autograder grade`
+at 1 worker and at every core, sandbox on, and prints submissions per minute, the ratio to
+stock, and where the time of one submission goes. It measures; it asserts nothing.
+Both graders use the same per-cell time limit (--cell-timeout).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+def make_submissions(assignment: str, n: int, folder: Path) -> dict[str, str]:
+    samples = REPO / "tests" / "fixtures" / assignment / "submissions"
+    correct = json.loads((samples / "correct.ipynb").read_text())
+    looping = json.loads(json.dumps(correct))
+    looping["cells"].append(
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "metadata": {},
+            "outputs": [],
+            "source": "while True:\n    pass",
+        }
+    )
+    kinds = {}
+    folder.mkdir(parents=True)
+    for i in range(n):
+        kind = "timeout" if i % 20 in (3, 9, 15) else "partial" if i % 4 == 1 else "correct"
+        data = looping if kind == "timeout" else json.loads((samples / f"{kind}.ipynb").read_text())
+        (folder / f"s{i:04d}.ipynb").write_text(json.dumps(data))
+        kinds[f"s{i:04d}"] = kind
+    return kinds
+
+
+def timed(command: list[str], **kwargs) -> float:
+    start = time.monotonic()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)
+    return time.monotonic() - start
+
+
+def stock_nbgrader(assignment: str, submissions: Path, work: Path, cell_timeout: float) -> float:
+    """One `nbgrader autograde ID` over the whole class, as the nbgrader docs do it."""
+    root = work / "stock"
+    shutil.copytree(REPO / "solutions" / assignment, root / "source" / assignment)
+    (root / "nbgrader_config.py").write_text(
+        "c = get_config()\n"
+        f"c.CourseDirectory.root = {str(root)!r}\n"
+        f"c.CourseDirectory.db_url = 'sqlite:///{root}/gradebook.db'\n"
+        f"c.Execute.timeout = {cell_timeout}\n"
+        f"c.Exchange.root = {str(root / 'exchange')!r}\n"
+    )
+    (root / "exchange").mkdir()
+    env = {**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}"}
+    nbgrader = [str(VENV_BIN / "nbgrader")]
+    subprocess.run([*nbgrader, "generate_assignment", assignment, "--force"], cwd=root, env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    notebook = next((root / "source" / assignment).glob("*.ipynb")).name
+    for path in submissions.glob("*.ipynb"):
+        target = root / "submitted" / path.stem / assignment
+        target.mkdir(parents=True)
+        shutil.copy(path, target / notebook)
+    return timed([*nbgrader, "autograde", assignment], cwd=root, env=env)
+
+
+def ours(
+    assignment: str, submissions: Path, work: Path, workers: int, cell_timeout: float
+) -> tuple[float, dict]:
+    state = work / f"ours-{workers}"
+    config = work / "limits.py"
+    config.write_text(f"c = get_config()\nc.SandboxExecute.cell_timeout = {cell_timeout}\n")
+    base = [sys.executable, "-m", "autograder", "--state", str(state), "--config", str(config)]
+    subprocess.run(
+        [*base, "collect", assignment, str(submissions)], cwd=REPO, check=True, capture_output=True
+    )
+    timings = work / f"timings-{workers}.json"
+    seconds = timed(
+        [*base, "grade", assignment, "--workers", str(workers), "--timings", str(timings)], cwd=REPO
+    )
+    return seconds, json.loads(timings.read_text())
+
+
+def kernel_start_stop(samples: int = 5) -> float:
+    """Seconds to start and stop one python3 Jupyter kernel (what stock nbgrader pays per notebook)."""
+    from jupyter_client.manager import start_new_kernel
+
+    durations = []
+    for _ in range(samples):
+        start = time.monotonic()
+        manager, client = start_new_kernel(kernel_name="python3")
+        client.stop_channels()
+        manager.shutdown_kernel(now=False)
+        durations.append(time.monotonic() - start)
+    return statistics.median(durations)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--assignment", default="01-chain-rule")
+    parser.add_argument("-n", type=int, default=40, help="number of submissions")
+    parser.add_argument("--cell-timeout", type=float, default=5.0, help="seconds per cell, for both graders")
+    args = parser.parse_args()
+    cores = os.cpu_count() or 1
+    with tempfile.TemporaryDirectory(prefix="grading-benchmark-") as tmp:
+        work = Path(tmp)
+        kinds = make_submissions(args.assignment, args.n, work / "class")
+        mix = {k: list(kinds.values()).count(k) for k in ("correct", "partial", "timeout")}
+        print(
+            f"{args.n} submissions of {args.assignment}: {mix}; per-cell limit {args.cell_timeout:g} s; {cores} cores"
+        )
+        stock = stock_nbgrader(args.assignment, work / "class", work, args.cell_timeout)
+        rows = [("stock nbgrader autograde (1 process)", stock, None)]
+        for workers in sorted({1, cores}):
+            seconds, timings = ours(args.assignment, work / "class", work, workers, args.cell_timeout)
+            rows.append((f"python -m autograder grade --workers {workers}", seconds, timings))
+        print(f"\n{'grader':<44} {'seconds':>8} {'subm/min':>9} {'vs stock':>9}")
+        for name, seconds, _ in rows:
+            print(f"{name:<44} {seconds:8.1f} {args.n / seconds * 60:9.1f} {stock / seconds:8.2f}x")
+        _, _, timings = rows[1]
+        quick = [t for s, t in timings.items() if kinds[s] != "timeout"]
+        median = {
+            key: statistics.median(t.get(key, 0.0) for t in quick)
+            for key in ("total", "sandbox", "startup", "execution")
+        }
+        print("\nwhere one submission's time goes (ours, 1 worker, median of submissions without a timeout):")
+        print(f"  total autograde            {median['total']:.3f} s")
+        print(f"  sandbox (bwrap + runner)   {median['sandbox']:.3f} s")
+        print(f"    runner start-up          {median['startup']:.3f} s   (imports: our 'kernel start')")
+        print(f"    cell execution           {median['execution']:.3f} s")
+        print(
+            f"    bwrap set-up + teardown  {median['sandbox'] - median['startup'] - median['execution']:.3f} s"
+        )
+        print(
+            f"  nbgrader + database        {median['total'] - median['sandbox']:.3f} s   (nbgrader steps, gradebook)"
+        )
+        print(f"stock: one Jupyter kernel start + stop costs {kernel_start_stop():.3f} s per notebook")
+
+
+if __name__ == "__main__":
+    main()
