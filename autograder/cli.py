@@ -19,18 +19,12 @@ def build_parser() -> argparse.ArgumentParser:
         description=autograder.__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--root", help="course root holding solutions/ and exercises/ (default: this repository)"
-    )
-    parser.add_argument(
-        "--state", help="instructor state directory (default: autograder/state, or $AUTOGRADER_STATE)"
-    )
+    parser.add_argument("--root", help="course root holding solutions/ and exercises/ (default: this repository)")
+    parser.add_argument("--state", help="instructor state directory (default: autograder/state, or $AUTOGRADER_STATE)")
     parser.add_argument(
         "--db-url", help="gradebook URL, sqlite:///... or postgresql+psycopg2://... (or $AUTOGRADER_DB_URL)"
     )
-    parser.add_argument(
-        "--config", help="extra nbgrader config file loaded after ours (or $AUTOGRADER_CONFIG)"
-    )
+    parser.add_argument("--config", help="extra nbgrader config file loaded after ours (or $AUTOGRADER_CONFIG)")
     steps = parser.add_subparsers(dest="step", required=True, metavar="STEP")
 
     p = steps.add_parser("release", help="regenerate exercises/ from solutions/")
@@ -46,9 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, metavar="N", help="parallel graders (default: number of cores)")
     p.add_argument("--regrade", action="store_true", help="grade again students already graded or failed")
     p.add_argument("--shard", type=_shard, metavar="I/N", help="grade only shard I of N of the class")
-    p.add_argument(
-        "--timings", type=Path, metavar="FILE.json", help="write where each submission's time went"
-    )
+    p.add_argument("--timings", type=Path, metavar="FILE.json", help="write where each submission's time went")
     p.add_argument(
         "--unsafe-no-sandbox",
         action="store_true",
@@ -57,9 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = steps.add_parser("export", help="write grades as CSV")
     p.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
-    p.add_argument(
-        "--canvas", type=Path, metavar="FILE.csv", help="also write a Canvas gradebook import file"
-    )
+    p.add_argument("--canvas", type=Path, metavar="FILE.csv", help="also write a Canvas gradebook import file")
 
     p = steps.add_parser("report", help="summary table and score/pass-rate plot")
     p.add_argument("assignment", metavar="ID")

@@ -46,9 +46,7 @@ class Course:
         config = config or os.environ.get("AUTOGRADER_CONFIG")
         if config and not Path(config).is_file():
             raise FileNotFoundError(f"no such config file: {config}")
-        return cls(
-            root=root, state=state, db_url=db_url, extra_config=Path(config).resolve() if config else None
-        )
+        return cls(root=root, state=state, db_url=db_url, extra_config=Path(config).resolve() if config else None)
 
     @property
     def source_dir(self) -> Path:
@@ -79,9 +77,7 @@ class Course:
         """The course's nbgrader config with every path made absolute for this course and state."""
         config = PyFileConfigLoader("nbgrader_config.py", path=str(PACKAGE_DIR)).load_config()
         if self.extra_config:  # e.g. other limits for a big class, or short ones in the tests
-            config.merge(
-                PyFileConfigLoader(self.extra_config.name, path=str(self.extra_config.parent)).load_config()
-            )
+            config.merge(PyFileConfigLoader(self.extra_config.name, path=str(self.extra_config.parent)).load_config())
         config.CourseDirectory.root = str(self.root)
         config.CourseDirectory.release_directory = str(release_dir or self.release_dir)
         for trait, subdir in STATE_SUBDIRS.items():

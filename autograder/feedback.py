@@ -11,9 +11,7 @@ from autograder.grade import submitted_students
 from autograder.records import GRADED
 
 
-def feedback(
-    course: Course, assignment_id: str, students: list[str] | None = None, *, progress=print
-) -> dict:
+def feedback(course: Course, assignment_id: str, students: list[str] | None = None, *, progress=print) -> dict:
     """Generate feedback for every graded student; returns {student: path or error}."""
     course.source_notebooks(assignment_id)
     statuses = course.statuses()

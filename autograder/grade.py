@@ -174,11 +174,7 @@ def failure_reason(log: str) -> str:
     for needles, reason in FAILURE_REASONS:
         if any(needle in log for needle in needles):
             return reason
-    errors = [
-        m.group(0)
-        for m in re.finditer(r"\b\w+(?:Error|Exception): .+", log)
-        if "Please see" not in m.group(0)
-    ]
+    errors = [m.group(0) for m in re.finditer(r"\b\w+(?:Error|Exception): .+", log) if "Please see" not in m.group(0)]
     return "grading error: " + (errors[-1][:200] if errors else "see the grader's log")
 
 

@@ -134,9 +134,7 @@ class CheckSubmission(Preprocessor):
                 continue  # unlocked markdown etc.: the student's copy (if any) travels as an extra
             if gid in submitted:
                 cells += extras_before[gid] + [submitted[gid]]
-            elif template_cell.metadata["nbgrader"].get("locked") or template_cell.metadata["nbgrader"].get(
-                "grade"
-            ):
+            elif template_cell.metadata["nbgrader"].get("locked") or template_cell.metadata["nbgrader"].get("grade"):
                 cells.append(copy.deepcopy(template_cell))
                 restored.append(gid)
         nb.cells = cells + trailing

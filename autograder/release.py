@@ -11,9 +11,7 @@ class ReleaseFailed(RuntimeError):
     pass
 
 
-def release(
-    course: Course, assignment_ids: list[str] | None = None, *, into: Path | None = None
-) -> list[str]:
+def release(course: Course, assignment_ids: list[str] | None = None, *, into: Path | None = None) -> list[str]:
     """Run nbgrader generate_assignment for each assignment (all when none are given).
 
     Writes exercises/<id>/ (or `into`/<id>/) and registers the assignment, its notebooks and

@@ -44,7 +44,7 @@ def neuron_forward_backward(w, x, dout: float = 1.0) -> dict:
     """
     if len(w) != len(x) + 1:
         raise ValueError(f"w needs len(x) + 1 = {len(x) + 1} entries, got {len(w)}")
-    dot = sum(wi * xi for wi, xi in zip(w, x)) + w[-1]
+    dot = sum(wi * xi for wi, xi in zip(w[:-1], x, strict=True)) + w[-1]
     f = sigmoid(dot)
     ddot = (1.0 - f) * f * dout  # sigmoid gate: local gradient sigma (1 - sigma)
     dx = [wi * ddot for wi in w[:-1]]

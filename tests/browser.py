@@ -61,9 +61,7 @@ class PageVisit:
 def chromium_path() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if not path:
-        raise RuntimeError(
-            "Chromium is not installed: apt-get install chromium (tools/install-system-packages.sh)"
-        )
+        raise RuntimeError("Chromium is not installed: apt-get install chromium (tools/install-system-packages.sh)")
     return path
 
 

@@ -27,6 +27,4 @@ def course(tmp_path):
 
 
 def pytest_addoption(parser):
-    parser.addoption(
-        "--update-goldens", action="store_true", help="rewrite the expected-outcome files from this run"
-    )
+    parser.addoption("--update-goldens", action="store_true", help="rewrite the expected-outcome files from this run")

@@ -41,9 +41,7 @@ def _after_first_answer(source):
 
     def transform(nb):
         nb = copy.deepcopy(nb)
-        first = next(
-            i for i, c in enumerate(nb["cells"]) if c["metadata"].get("nbgrader", {}).get("solution")
-        )
+        first = next(i for i, c in enumerate(nb["cells"]) if c["metadata"].get("nbgrader", {}).get("solution"))
         nb["cells"].insert(first + 1, _code(source))
         return nb
 
@@ -87,22 +85,28 @@ builtins.abs = lambda x: 0
 """
 
 SNOOP = """
-import glob, os
-found = []
-for pattern in ["/**/solutions/**/*.ipynb", "/**/gradebook.db", "/**/submitted/*", "/work/**", "/root/**"]:
-    found += glob.glob(pattern, recursive=True)[:20]
+import os
+found, seen = [], 0
+for top, dirs, files in os.walk("/"):
+    dirs[:] = [d for d in dirs if os.path.join(top, d) not in ("/proc", "/sys", "/dev", "/usr")]
+    seen += 1
+    for name in dirs + files:
+        if name in ("solutions", "submitted", "autograded", "gradebook.db") or name.endswith(".ipynb"):
+            found.append(os.path.join(top, name))
+    if seen > 20000:
+        break
 print("FOUND", sorted(found)[:50])
-for up in ["..", "../..", "../../..", "../../../..", "/"]:
+for up in ["..", "../..", "../../..", "/work", "/root"]:
     try:
-        print(up, os.listdir(up))
+        print(up, os.listdir(up)[:20])
     except Exception as e:
         print(up, type(e).__name__)
 """
 
 WRITE_GRADEBOOK = """
-import glob, sqlite3
-hits = glob.glob("/**/*.db", recursive=True)
-print("databases", hits)
+import os, sqlite3
+hits = [os.path.join(top, f) for top, dirs, files in os.walk("/tmp") for f in files if f.endswith(".db")]
+hits += ["/work/main/autograder/state/gradebook.db", "../gradebook.db", "../../gradebook.db"]
 for path in hits:
     try:
         db = sqlite3.connect(path)
@@ -110,7 +114,7 @@ for path in hits:
         db.commit()
         print("wrote", path)
     except Exception as e:
-        print("could not write", path, type(e).__name__)
+        print("could not write a database:", type(e).__name__)
 """
 
 NETWORK = """
@@ -130,9 +134,7 @@ def scenarios(listening_port: int) -> dict:
     def delete_first_test(nb):
         nb = copy.deepcopy(nb)
         first_test = _grade_ids(nb, test=True)[0]
-        nb["cells"] = [
-            c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") != first_test
-        ]
+        nb["cells"] = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") != first_test]
         return nb
 
     def edit_every_test(nb):

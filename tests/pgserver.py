@@ -16,9 +16,7 @@ from pathlib import Path
 def _bin(name: str) -> str:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
     if not found:
-        raise RuntimeError(
-            "PostgreSQL is not installed: apt-get install postgresql (tools/install-system-packages.sh)"
-        )
+        raise RuntimeError("PostgreSQL is not installed: apt-get install postgresql (tools/install-system-packages.sh)")
     return found[-1]
 
 
@@ -51,7 +49,5 @@ def postgres_server(database: str = "gradebook"):
         yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/{database}"
     finally:
         if (data / "postmaster.pid").exists():
-            subprocess.run(
-                [*as_user, _bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
-            )
+            subprocess.run([*as_user, _bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
         shutil.rmtree(base, ignore_errors=True)

@@ -1,8 +1,8 @@
 """Find the text that must never reach students: solution code and hidden tests.
 
 A "secret line" is a line inside a `### BEGIN SOLUTION`/`### BEGIN HIDDEN TESTS` region of a
-source notebook that is long enough to be distinctive and does not also appear outside those
-regions (a signature line repeated in the release is not a secret).
+source notebook that is long enough to be distinctive and does not also appear anywhere outside
+those regions (a signature or a hint repeated in the release is not a secret).
 """
 
 from __future__ import annotations
@@ -16,28 +16,33 @@ MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN T
 MIN_LENGTH = 20
 
 
-def _regions(source: str):
-    """Split a cell's source into (secret_lines, public_lines)."""
+def _regions(source: str, kinds: tuple[str, ...]):
+    """Split a cell's source into (secret_lines, public_lines); `kinds` picks the secret regions."""
     secret, public, inside = [], [], None
     for line in source.splitlines():
         if "BEGIN SOLUTION" in line or "BEGIN HIDDEN TESTS" in line:
-            inside = line
+            inside = "solution" if "SOLUTION" in line else "hidden"
             continue
         if "END SOLUTION" in line or "END HIDDEN TESTS" in line:
             inside = None
             continue
-        (secret if inside else public).append(line.strip())
+        (secret if inside in kinds else public if inside is None else []).append(line.strip())
     return secret, public
 
 
-def secret_lines(notebook: Path) -> set[str]:
-    """Distinctive lines of a source notebook's solutions and hidden tests."""
+def secret_lines(notebook: Path, kinds: tuple[str, ...] = ("solution", "hidden")) -> set[str]:
+    """Distinctive lines of a source notebook's solutions and/or hidden tests."""
     secret, public = set(), set()
     for cell in json.loads(notebook.read_text())["cells"]:
-        s, p = _regions("".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"])
+        s, p = _regions("".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"], kinds)
         secret.update(s)
         public.update(p)
-    return {line for line in secret - public if len(line) >= MIN_LENGTH and not line.startswith("#")}
+    public_text = normalise("\n".join(public))
+    return {
+        line
+        for line in secret
+        if len(line) >= MIN_LENGTH and not line.startswith("#") and normalise(line) not in public_text
+    }
 
 
 def notebook_text(path: Path) -> str:

@@ -58,11 +58,7 @@ def test_fit_from_a_random_start_drives_ssr_down_without_mutating_its_input():
     before = dict(start)
     fitted = b3.fit(b3.DOSAGE, b3.OBSERVED, start, lr=0.1, steps=2000)
     assert start == before
-    assert (
-        b3.ssr(b3.OBSERVED, b3.predict(b3.DOSAGE, fitted))
-        < 1e-3
-        < b3.ssr(b3.OBSERVED, b3.predict(b3.DOSAGE, start))
-    )
+    assert b3.ssr(b3.OBSERVED, b3.predict(b3.DOSAGE, fitted)) < 1e-3 < b3.ssr(b3.OBSERVED, b3.predict(b3.DOSAGE, start))
 
 
 def test_softplus_is_stable_and_its_derivative_is_sigmoid():

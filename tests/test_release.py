@@ -37,9 +37,7 @@ def test_committed_release_equals_a_fresh_release(fresh_release):
         p.relative_to(REPO_ROOT / "exercises") for p in (REPO_ROOT / "exercises").rglob("*") if p.is_file()
     )
     fresh = sorted(p.relative_to(fresh_release) for p in fresh_release.rglob("*") if p.is_file())
-    assert committed == fresh, (
-        "exercises/ has files a release would not make (or lacks some): run `make release`"
-    )
+    assert committed == fresh, "exercises/ has files a release would not make (or lacks some): run `make release`"
     for rel in fresh:
         assert (REPO_ROOT / "exercises" / rel).read_bytes() == (fresh_release / rel).read_bytes(), (
             f"exercises/{rel} differs from a fresh release: edit solutions/, then run `make release`"

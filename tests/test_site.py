@@ -38,10 +38,7 @@ def test_page_loads_nothing_from_outside(site, file):
     source = page(site, file).read_text()
     external = re.findall(r"""<(?:script|link|img|iframe)\b[^>]*?(?:src|href)=["'](https?:)?//""", source)
     assert external == [], f"{file} references an external resource"
-    assert (
-        'src="../../_static/mathjax/tex-mml-chtml.js' in source
-        or "_static/mathjax/tex-mml-chtml.js" in source
-    )
+    assert 'src="../../_static/mathjax/tex-mml-chtml.js' in source or "_static/mathjax/tex-mml-chtml.js" in source
 
 
 def test_nothing_private_is_published(site):
@@ -53,9 +50,7 @@ def test_nothing_private_is_published(site):
 
 def test_no_solution_or_hidden_test_text_on_any_page(site):
     secrets = set().union(*(secret_lines(nb) for nb in (REPO_ROOT / "solutions").glob("*/*.ipynb")))
-    found = {
-        str(p.relative_to(site)): hits for p in site.rglob("*.html") if (hits := leaks(secrets, html_text(p)))
-    }
+    found = {str(p.relative_to(site)): hits for p in site.rglob("*.html") if (hits := leaks(secrets, html_text(p)))}
     assert found == {}
 
 

@@ -80,20 +80,14 @@ def stock_nbgrader(assignment: str, submissions: Path, work: Path, cell_timeout:
     return timed([*nbgrader, "autograde", assignment], cwd=root, env=env)
 
 
-def ours(
-    assignment: str, submissions: Path, work: Path, workers: int, cell_timeout: float
-) -> tuple[float, dict]:
+def ours(assignment: str, submissions: Path, work: Path, workers: int, cell_timeout: float) -> tuple[float, dict]:
     state = work / f"ours-{workers}"
     config = work / "limits.py"
     config.write_text(f"c = get_config()\nc.SandboxExecute.cell_timeout = {cell_timeout}\n")
     base = [sys.executable, "-m", "autograder", "--state", str(state), "--config", str(config)]
-    subprocess.run(
-        [*base, "collect", assignment, str(submissions)], cwd=REPO, check=True, capture_output=True
-    )
+    subprocess.run([*base, "collect", assignment, str(submissions)], cwd=REPO, check=True, capture_output=True)
     timings = work / f"timings-{workers}.json"
-    seconds = timed(
-        [*base, "grade", assignment, "--workers", str(workers), "--timings", str(timings)], cwd=REPO
-    )
+    seconds = timed([*base, "grade", assignment, "--workers", str(workers), "--timings", str(timings)], cwd=REPO)
     return seconds, json.loads(timings.read_text())
 
 
@@ -112,9 +106,7 @@ def kernel_start_stop(samples: int = 5) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--assignment", default="01-chain-rule")
     parser.add_argument("-n", type=int, default=40, help="number of submissions")
     parser.add_argument("--cell-timeout", type=float, default=5.0, help="seconds per cell, for both graders")
@@ -146,12 +138,8 @@ def main() -> None:
         print(f"  sandbox (bwrap + runner)   {median['sandbox']:.3f} s")
         print(f"    runner start-up          {median['startup']:.3f} s   (imports: our 'kernel start')")
         print(f"    cell execution           {median['execution']:.3f} s")
-        print(
-            f"    bwrap set-up + teardown  {median['sandbox'] - median['startup'] - median['execution']:.3f} s"
-        )
-        print(
-            f"  nbgrader + database        {median['total'] - median['sandbox']:.3f} s   (nbgrader steps, gradebook)"
-        )
+        print(f"    bwrap set-up + teardown  {median['sandbox'] - median['startup'] - median['execution']:.3f} s")
+        print(f"  nbgrader + database        {median['total'] - median['sandbox']:.3f} s   (nbgrader steps, gradebook)")
         print(f"stock: one Jupyter kernel start + stop costs {kernel_start_stop():.3f} s per notebook")
 
 
