@@ -1,0 +1,53 @@
+"""Every exercise notebook follows the course's conventions (see README, "For maintainers")."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+SOURCES = sorted((REPO_ROOT / "solutions").glob("*/*.ipynb"))
+HELPERS = (REPO_ROOT / "autograder" / "grading_helpers.py").read_text().strip()
+
+
+def cells(path):
+    for cell in json.loads(path.read_text())["cells"]:
+        yield cell, "".join(cell["source"]), cell["metadata"].get("nbgrader", {})
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.parent.name)
+def test_grading_helpers_cell_is_the_shared_one_and_comes_first(source):
+    code = [(text, meta) for cell, text, meta in cells(source) if cell["cell_type"] == "code"]
+    text, meta = code[0]
+    assert meta.get("grade_id") == "grading_helpers" and meta.get("locked") and not meta.get("grade")
+    assert text.strip() == HELPERS, "copy autograder/grading_helpers.py into the cell (tools/sync_grading_helpers.py)"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.parent.name)
+def test_intro_says_hidden_tests_exist(source):
+    first_markdown = next(text for cell, text, _ in cells(source) if cell["cell_type"] == "markdown")
+    assert "hidden tests" in first_markdown.lower()
+    assert "does not mean full" in first_markdown.lower() or "not mean full marks" in first_markdown.lower()
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.parent.name)
+def test_test_cells_are_named_and_worth_points(source):
+    for _, text, meta in cells(source):
+        if meta.get("grade"):
+            assert re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", meta["grade_id"]), meta["grade_id"]
+            assert text.startswith("# Check that"), f"{meta['grade_id']}: first line should say what it checks"
+            assert 0 < meta["points"] <= 5
+            assert meta.get("locked")
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.parent.name)
+def test_answer_cells_keep_signature_and_docstring_visible(source):
+    for _, text, meta in cells(source):
+        if meta.get("solution"):
+            before = text.split("### BEGIN SOLUTION")[0]
+            assert "### BEGIN SOLUTION" in text and "### END SOLUTION" in text, meta["grade_id"]
+            assert re.search(r"^(def|class) \w+", before, flags=re.M), f"{meta['grade_id']}: no visible signature"
+            assert '"""' in before, f"{meta['grade_id']}: no visible docstring"
