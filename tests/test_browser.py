@@ -40,7 +40,7 @@ def test_page_works_offline_without_errors(server, browser, site, file):
     page, visit = open_page(browser, f"{server.url}/{file}.html")
     try:
         if 'class="math' in (site / f"{file}.html").read_text():
-            page.wait_for_selector("mjx-container", timeout=15_000)
+            page.wait_for_selector("mjx-container", state="attached", timeout=15_000)
             assert page.locator("mjx-container").count() > 0
             assert "$$" not in page.inner_text("main"), "raw TeX left on the page"
         page.wait_for_load_state("networkidle")

@@ -51,3 +51,13 @@ def test_answer_cells_keep_signature_and_docstring_visible(source):
             assert "### BEGIN SOLUTION" in text and "### END SOLUTION" in text, meta["grade_id"]
             assert re.search(r"^(def|class) \w+", before, flags=re.M), f"{meta['grade_id']}: no visible signature"
             assert '"""' in before, f"{meta['grade_id']}: no visible docstring"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.parent.name)
+def test_sample_submissions_match_the_current_release(source):
+    release = REPO_ROOT / "exercises" / source.parent.name / source.name
+    samples = REPO_ROOT / "tests" / "fixtures" / source.parent.name / "submissions"
+    locked = {m["grade_id"]: t for _, t, m in cells(release) if m.get("locked")}
+    for sample in ("correct", "blank", "partial"):
+        theirs = {m["grade_id"]: t for _, t, m in cells(samples / f"{sample}.ipynb") if m.get("locked")}
+        assert theirs == locked, f"{sample}.ipynb is stale: run tests/fixtures/refresh_samples.py"
