@@ -72,6 +72,9 @@ def _bwrap_args(limits: Limits) -> list[str]:
     python_homes = sorted({str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
     args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     args += ["--uid", "65534", "--gid", "65534", "--hostname", "sandbox"]
+    # The private /tmp first: mounts are applied in order, and a Python environment that lives
+    # under /tmp (a clone in a temporary directory) must be bound on top of it, not hidden by it.
+    args += ["--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
     args += ["--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev"]
     for name in ("bin", "lib", "lib64", "sbin"):
         if Path(f"/{name}").is_symlink():
@@ -83,8 +86,7 @@ def _bwrap_args(limits: Limits) -> list[str]:
     for path in (sys.prefix, sys.base_prefix):  # a venv's own path may be a symlink
         if Path(path).resolve() != Path(path) and Path(path).exists():
             args += ["--symlink", str(Path(path).resolve()), path]
-    args += ["--ro-bind", str(RUNNER), "/sandbox/runner.py"]
-    args += ["--size", str(limits.tmp_bytes), "--tmpfs", "/tmp", "--chdir", "/tmp"]
+    args += ["--ro-bind", str(RUNNER), "/sandbox/runner.py", "--chdir", "/tmp"]
     args += ["--clearenv"] + [x for k, v in sandbox_env("/tmp").items() for x in ("--setenv", k, v)]
     return args
 

@@ -117,3 +117,26 @@ def test_unknown_assignment_and_missing_source_are_reported_by_name(graded, caps
     assert "99-nope" in capsys.readouterr().err
     assert run(course, "collect", ASSIGNMENT, "/no/such/folder") == 2
     assert "/no/such/folder" in capsys.readouterr().err
+
+
+def test_report_summarises_the_class_and_plots_it(graded, capsys):
+    course, _ = graded
+    plot = course.state / "report.png"
+    assert run(course, "report", ASSIGNMENT, "--out", str(plot)) == 0
+    text = capsys.readouterr().out
+    assert "graded 3" in text and "failed 1" in text
+    assert "failed: malformed notebook x1" in text
+    assert "neuron_gradients" in text  # one line per test cell with its pass rate
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_canvas_file_leaves_failed_and_missing_ungraded(graded, tmp_path):
+    course, _ = graded
+    canvas = tmp_path / "canvas.csv"
+    assert run(course, "export", "--out", str(tmp_path / "g.csv"), "--canvas", str(canvas)) == 0
+    with open(canvas, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows[0]["Student"].strip() == "Points Possible" and rows[0][ASSIGNMENT] == str(EXPECTED["correct"]["score"])
+    by_student = {r["SIS Login ID"]: r[ASSIGNMENT] for r in rows[1:]}
+    assert by_student["correct"] == str(EXPECTED["correct"]["score"])
+    assert by_student["malformed"] == ""
