@@ -2,8 +2,9 @@
 
     .venv/bin/python tools/benchmark_grading.py [--assignment 01-chain-rule] [-n 40]
 
-Generates N submissions from the assignment's sample fixtures (60% correct, 25% partial, 15%
-with a cell that loops forever), then grades them (a) with one stock `nbgrader autograde ID`
+Generates N submissions from the assignment's sample fixtures (by default 60% correct, 25%
+partial, 15% whose answer to one function loops forever, so the test cell calling it runs into
+the per-cell time limit), then grades them (a) with one stock `nbgrader autograde ID`
 process (a Jupyter kernel per notebook, no sandbox) and (b) with `python -m autograder grade`
 at 1 worker and at every core, sandbox on, and prints submissions per minute, the ratio to
 stock, and where the time of one submission goes. It measures; it asserts nothing.
@@ -27,23 +28,19 @@ REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
 
-def make_submissions(assignment: str, n: int, folder: Path) -> dict[str, str]:
+def make_submissions(assignment: str, n: int, folder: Path, timeout_share: float) -> dict[str, str]:
     samples = REPO / "tests" / "fixtures" / assignment / "submissions"
     correct = json.loads((samples / "correct.ipynb").read_text())
     looping = json.loads(json.dumps(correct))
-    looping["cells"].append(
-        {
-            "cell_type": "code",
-            "execution_count": None,
-            "metadata": {},
-            "outputs": [],
-            "source": "while True:\n    pass",
-        }
-    )
+    last_answer = [c for c in looping["cells"] if c["metadata"].get("nbgrader", {}).get("solution")][-1]
+    source = "".join(last_answer["source"])
+    body = source.index('"""', source.index('"""') + 3) + 3  # right after the first docstring
+    last_answer["source"] = source[:body] + "\n    while True:  # a loop that never ends\n        pass" + source[body:]
     kinds = {}
     folder.mkdir(parents=True)
+    every = round(1 / timeout_share) if timeout_share > 0 else 0
     for i in range(n):
-        kind = "timeout" if i % 20 in (3, 9, 15) else "partial" if i % 4 == 1 else "correct"
+        kind = "timeout" if every and i % every == every // 2 else "partial" if i % 4 == 1 else "correct"
         data = looping if kind == "timeout" else json.loads((samples / f"{kind}.ipynb").read_text())
         (folder / f"s{i:04d}.ipynb").write_text(json.dumps(data))
         kinds[f"s{i:04d}"] = kind
@@ -110,11 +107,12 @@ def main() -> None:
     parser.add_argument("--assignment", default="01-chain-rule")
     parser.add_argument("-n", type=int, default=40, help="number of submissions")
     parser.add_argument("--cell-timeout", type=float, default=5.0, help="seconds per cell, for both graders")
+    parser.add_argument("--timeout-share", type=float, default=0.15, help="share of submissions that time out")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="grading-benchmark-") as tmp:
         work = Path(tmp)
-        kinds = make_submissions(args.assignment, args.n, work / "class")
+        kinds = make_submissions(args.assignment, args.n, work / "class", args.timeout_share)
         mix = {k: list(kinds.values()).count(k) for k in ("correct", "partial", "timeout")}
         print(
             f"{args.n} submissions of {args.assignment}: {mix}; per-cell limit {args.cell_timeout:g} s; {cores} cores"
