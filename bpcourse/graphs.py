@@ -132,3 +132,45 @@ def sigmoid_neuron_circuit(w, x, *, show_grads=True) -> graphviz.Digraph:
     edges = [Edge(a, name, value[a], grad[a]) for name, _, args, _ in steps for a in args]
     edges.append(Edge("inv", "f", value["inv"], 1.0))
     return draw_circuit(nodes, edges, show_grads=show_grads)
+
+
+def sigmoid_neuron_grouped_circuit(w, x, *, show_grads=True) -> graphviz.Digraph:
+    """The same neuron with the sigmoid as one gate (local gradient sigma * (1 - sigma))."""
+    from bpcourse.circuits import neuron_forward_backward
+
+    r = neuron_forward_backward(w, x)
+    products = [w[0] * x[0], w[1] * x[1]]
+    nodes = [Node(n, n, "input") for n in ("w0", "x0", "w1", "x1", "w2")]
+    nodes += [Node("m0", "×"), Node("m1", "×"), Node("a0", "+"), Node("a1", "+"), Node("sig", "σ"), Node("f", "f", "output")]
+    edges = [
+        Edge("w0", "m0", w[0], r["dw"][0]),
+        Edge("x0", "m0", x[0], r["dx"][0]),
+        Edge("w1", "m1", w[1], r["dw"][1]),
+        Edge("x1", "m1", x[1], r["dx"][1]),
+        Edge("m0", "a0", products[0], r["ddot"]),
+        Edge("m1", "a0", products[1], r["ddot"]),
+        Edge("a0", "a1", products[0] + products[1], r["ddot"]),
+        Edge("w2", "a1", w[2], r["dw"][2]),
+        Edge("a1", "sig", r["dot"], r["ddot"]),
+        Edge("sig", "f", r["f"], 1.0),
+    ]
+    return draw_circuit(nodes, edges, show_grads=show_grads)
+
+
+def trace_circuit(trace, inputs: dict, labels: dict | None = None, *, show_grads=True) -> graphviz.Digraph:
+    """Draw an evaluation trace (bpcourse.autodiff) with values and, on every edge, the gradient
+    that flows back along it (local gradient × upstream). A variable used twice has two edges:
+    its gradient is the sum of theirs."""
+    from bpcourse.autodiff import OPERATIONS, adjoints, primal
+
+    values, bars = primal(trace, inputs), adjoints(trace, inputs)
+    short = {"ln": "ln", "sin": "sin", "mul": "×", "add": "+", "sub": "−"}
+    labels = labels or {}
+    nodes = [Node(name, labels.get(name, name), "input") for name in inputs]
+    nodes += [Node(name, short[op]) for name, op, _ in trace] + [Node("y", "y", "output")]
+    edges = []
+    for name, op, args in trace:
+        partials = OPERATIONS[op][1](*(values[a] for a in args))
+        edges += [Edge(a, name, values[a], p * bars[name]) for p, a in zip(partials, args, strict=True)]
+    edges.append(Edge(trace[-1][0], "y", values[trace[-1][0]], 1.0))
+    return draw_circuit(nodes, edges, show_grads=show_grads, digits=3)

@@ -84,4 +84,4 @@ def test_each_mutant_loses_exactly_the_points_it_should(graded):
         if failing != sorted(mutant["fails"]):
             wrong[name] = {"expected": sorted(mutant["fails"]), "failing": failing}
         assert mutant["fails"], f"mutant {name} breaks nothing: it is not a mutant"
-    assert wrong == {}
+    assert wrong == {}, json.dumps(wrong, indent=1)
