@@ -96,6 +96,8 @@ class CheckSubmission(Preprocessor):
       included. A deleted test cell is therefore graded, never silently skipped.
     - The nbgrader metadata of every known cell is the release's (a student cannot turn a test
       cell into an ungraded one); cells the student added lose any nbgrader metadata.
+    - Cells added above a locked helper cell (the exercises' grading helpers) move below it, so
+      that no student code runs before the helpers take their references.
     """
 
     enabled = Bool(True)
@@ -133,7 +135,12 @@ class CheckSubmission(Preprocessor):
             if gid is None:
                 continue  # unlocked markdown etc.: the student's copy (if any) travels as an extra
             if gid in submitted:
-                cells += extras_before[gid] + [submitted[gid]]
+                meta = template_cell.metadata["nbgrader"]
+                if template_cell.cell_type == "code" and meta.get("locked") and not meta.get("grade"):
+                    # the grading helpers run before any student code: cells added above them move below
+                    cells += [submitted[gid]] + extras_before[gid]
+                else:
+                    cells += extras_before[gid] + [submitted[gid]]
             elif template_cell.metadata["nbgrader"].get("locked") or template_cell.metadata["nbgrader"].get("grade"):
                 cells.append(copy.deepcopy(template_cell))
                 restored.append(gid)
@@ -176,7 +183,16 @@ class SandboxExecute(Preprocessor):
             processes=self.processes,
         )
         code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]
-        result = sandbox.run_cells([cell.source for cell in code_cells], limits, isolate=self.isolate)
+        meta = [cell.metadata.get("nbgrader", {}) for cell in code_cells]
+        result = sandbox.run_cells(
+            [cell.source for cell in code_cells],
+            limits,
+            isolate=self.isolate,
+            helper_cells=[
+                i for i, m in enumerate(meta) if m.get("locked") and not m.get("grade") and not m.get("solution")
+            ],
+            test_cells=[i for i, m in enumerate(meta) if m.get("grade")],
+        )
         resources.setdefault("sandbox", {})["seconds"] = result.seconds
         if result.status != sandbox.OK:
             raise SubmissionFailed(result.status, result.detail)

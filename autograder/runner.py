@@ -7,8 +7,9 @@ display_data, error), so nbgrader's SaveAutoGrades scores the cells exactly as i
 kernel run (an error or a stderr stream costs the cell its points).
 
 Protocol: stdin carries one JSON object {"cells": [source, ...], "cell_timeout": seconds,
-"max_output_bytes": n}. The results channel is the original stdout: one JSON line per executed
-cell {"index": i, "outputs": [...]}, then {"done": true, "seconds": {"startup", "execution"}}.
+"max_output_bytes": n, "helper_cells": [i, ...], "test_cells": [i, ...]} (indices into cells).
+The results channel is the original stdout: one JSON line per executed cell
+{"index": i, "outputs": [...]}, then {"done": true, "seconds": {"startup", "execution"}}.
 The student's code writes to captured streams; raw writes to file descriptors 1 and 2 go to
 /dev/null.
 """
@@ -21,6 +22,12 @@ import json  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
+from types import ModuleType  # noqa: E402
+
+# Modules whose attributes student code might replace (np.allclose = ..., builtins.abs = ...).
+PROTECTED_MODULES = (
+    "builtins", "math", "random", "warnings", "numpy", "numpy.linalg", "numpy.random", "numpy.testing",
+)  # fmt: skip
 
 
 class CellTimeout(BaseException):
@@ -112,17 +119,60 @@ def _make_shell():
     return shell, recorded
 
 
+class Guard:
+    """Undo student monkeypatching before the course's own cells run.
+
+    Before the grading-helpers cell and before every test cell: the protected modules get back
+    the attributes they had before any cell ran, and the names the helpers cell defined get back
+    their values. A student cell can still replace `np.allclose` or `_close` for its own use; it
+    cannot make a test cell use the replacement.
+    """
+
+    def __init__(self, shell, helpers=(), tests=()):
+        import importlib
+
+        self.shell, self.helpers, self.tests = shell, set(helpers), set(tests)
+        modules = []
+        for name in PROTECTED_MODULES:  # import them all first: importing a submodule adds to its parent
+            try:
+                modules.append(importlib.import_module(name))
+            except ImportError:
+                continue
+        self.modules = {m.__name__: (m, dict(m.__dict__)) for m in modules}
+        self.helper_names = {}
+
+    def before(self, index):
+        if index in self.helpers or index in self.tests:
+            for module, saved in self.modules.values():
+                current = module.__dict__
+                for key in [k for k in current if k not in saved and not isinstance(current[k], ModuleType)]:
+                    del current[key]  # (a submodule imported since is not a patch: keep it)
+                current.update(saved)
+            self.shell.user_ns.update(self.helper_names)
+        if index in self.helpers:
+            self._names_before = dict(self.shell.user_ns)
+
+    def after(self, index):
+        if index in self.helpers:
+            user_ns = self.shell.user_ns
+            self.helper_names.update(
+                {k: v for k, v in user_ns.items() if k not in self._names_before or self._names_before[k] is not v}
+            )
+
+
 def _on_alarm(signum, frame):
     raise CellTimeout("the cell ran longer than its time limit")
 
 
-def run_cells(shell, recorded, cells, cell_timeout, max_output_bytes, channel):
+def run_cells(shell, recorded, cells, cell_timeout, max_output_bytes, channel, guard=None):
     signal.signal(signal.SIGALRM, _on_alarm)
+    guard = guard or Guard(shell)
     runner_pid = os.getpid()
     ready = time.monotonic()
     for index, source in enumerate(cells):
         stdout, stderr = _Capture("stdout", max_output_bytes), _Capture("stderr", max_output_bytes)
         recorded.clear()
+        guard.before(index)
         sys.stdout, sys.stderr = stdout, stderr
         signal.setitimer(signal.ITIMER_REAL, cell_timeout)
         try:
@@ -141,6 +191,7 @@ def run_cells(shell, recorded, cells, cell_timeout, max_output_bytes, channel):
                 os._exit(0)
             signal.setitimer(signal.ITIMER_REAL, 0)
             sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+        guard.after(index)
         outputs = [
             {"output_type": "stream", "name": s.name, "text": s.text()} for s in (stdout, stderr) if s.text()
         ] + recorded
@@ -155,7 +206,8 @@ def main():
     channel = _results_channel()
     shell, recorded = _make_shell()
     sys.__stdout__ = sys.__stderr__ = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
-    run_cells(shell, recorded, job["cells"], job["cell_timeout"], job["max_output_bytes"], channel)
+    guard = Guard(shell, job.get("helper_cells", ()), job.get("test_cells", ()))  # before any cell runs
+    run_cells(shell, recorded, job["cells"], job["cell_timeout"], job["max_output_bytes"], channel, guard)
     channel.flush()
     os._exit(0)  # skip interpreter teardown: nothing the student left behind may run after this
 

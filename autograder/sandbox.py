@@ -140,14 +140,22 @@ class _ProcessLimit:
                     time.sleep(0.01)
 
 
-def run_cells(cells: list[str], limits: Limits = Limits(), *, isolate: bool = True) -> SandboxResult:
+def run_cells(
+    cells: list[str], limits: Limits = Limits(), *, isolate: bool = True, helper_cells=(), test_cells=()
+) -> SandboxResult:
     """Execute `cells` (code-cell sources, in order) in a fresh sandbox; collect their outputs.
 
     With isolate=False the runner runs directly as this user, with the same resource limits but
     no isolation: only for an instructor who accepted running untrusted code (--unsafe-no-sandbox).
     """
     job = json.dumps(
-        {"cells": cells, "cell_timeout": limits.cell_timeout, "max_output_bytes": limits.output_bytes}
+        {
+            "cells": cells,
+            "cell_timeout": limits.cell_timeout,
+            "max_output_bytes": limits.output_bytes,
+            "helper_cells": list(helper_cells),  # locked, ungraded code cells (the grading helpers)
+            "test_cells": list(test_cells),  # graded cells: run with monkeypatching undone
+        }
     ).encode()
     process_limit = _ProcessLimit(limits.processes)
 

@@ -141,7 +141,14 @@ def sigmoid_neuron_grouped_circuit(w, x, *, show_grads=True) -> graphviz.Digraph
     r = neuron_forward_backward(w, x)
     products = [w[0] * x[0], w[1] * x[1]]
     nodes = [Node(n, n, "input") for n in ("w0", "x0", "w1", "x1", "w2")]
-    nodes += [Node("m0", "×"), Node("m1", "×"), Node("a0", "+"), Node("a1", "+"), Node("sig", "σ"), Node("f", "f", "output")]
+    nodes += [
+        Node("m0", "×"),
+        Node("m1", "×"),
+        Node("a0", "+"),
+        Node("a1", "+"),
+        Node("sig", "σ"),
+        Node("f", "f", "output"),
+    ]
     edges = [
         Edge("w0", "m0", w[0], r["dw"][0]),
         Edge("x0", "m0", x[0], r["dx"][0]),

@@ -48,6 +48,17 @@ def _after_first_answer(source):
     return transform
 
 
+def _at_top(source):
+    """Insert a cell before everything else, above the grading helpers."""
+
+    def transform(nb):
+        nb = copy.deepcopy(nb)
+        nb["cells"].insert(0, _code(source))
+        return nb
+
+    return transform
+
+
 def _with_answers(answer_source):
     """Replace the body of every answer cell (keeps the cell and its metadata)."""
 
@@ -82,6 +93,12 @@ math.isclose = lambda *a, **k: True
 math.isfinite = lambda *a, **k: True
 import builtins
 builtins.abs = lambda x: 0
+"""
+
+REDEFINE_TEST_HELPERS = """
+def _close(*args, **kwargs):
+    return None
+_floats = _quietly = _check = _close
 """
 
 SNOOP = """
@@ -171,7 +188,11 @@ def scenarios(listening_port: int) -> dict:
         "output-flood": _append("for _ in range(300_000):\n    print('flood ' * 20)"),
         "fork-bomb": _append("import os\nwhile True:\n    os.fork()"),
         "stubs": _with_answers(_stub_everything),
-        "stubs-and-patched-helpers": lambda nb: _append(CHEAT_HELPERS)(_with_answers(_stub_everything)(nb)),
+        "stubs-and-patched-helpers": lambda nb: _after_first_answer(CHEAT_HELPERS)(_with_answers(_stub_everything)(nb)),
+        "stubs-and-redefined-test-helpers": lambda nb: _after_first_answer(REDEFINE_TEST_HELPERS)(
+            _with_answers(_stub_everything)(nb)
+        ),
+        "stubs-and-cheat-above-the-helpers": lambda nb: _at_top(CHEAT_HELPERS)(_with_answers(_stub_everything)(nb)),
         "reads-solutions-and-others": _append(SNOOP),
         "writes-gradebook": _append(WRITE_GRADEBOOK),
         "reads-environment": _append("import os\nprint(dict(os.environ))"),

@@ -32,11 +32,11 @@ def _regions(source: str, kinds: tuple[str, ...]):
 
 def secret_lines(notebook: Path, kinds: tuple[str, ...] = ("solution", "hidden")) -> set[str]:
     """Distinctive lines of a source notebook's solutions and/or hidden tests."""
-    secret, public = set(), set()
+    secret, public = set(), []  # public in order: its lines are joined and searched as text
     for cell in json.loads(notebook.read_text())["cells"]:
         s, p = _regions("".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"], kinds)
         secret.update(s)
-        public.update(p)
+        public.extend(p)
     public_text = normalise("\n".join(public))
     return {
         line

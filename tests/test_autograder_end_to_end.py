@@ -126,7 +126,7 @@ def test_report_summarises_the_class_and_plots_it(graded, capsys):
     text = capsys.readouterr().out
     assert "graded 3" in text and "failed 1" in text
     assert "failed: malformed notebook x1" in text
-    assert "neuron_gradients" in text  # one line per test cell with its pass rate
+    assert "neuron_dw" in text  # one line per test cell with its pass rate
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -139,7 +139,8 @@ def test_failures_never_score(graded_class):
 
 def test_cheating_with_patched_helpers_gains_nothing(graded_class):
     _, _, rows, *_ = graded_class
-    assert rows["stubs-and-patched-helpers"]["score"] == rows["stubs"]["score"]
+    for cheat in ("stubs-and-patched-helpers", "stubs-and-redefined-test-helpers", "stubs-and-cheat-above-the-helpers"):
+        assert rows[cheat]["score"] == rows["stubs"]["score"], cheat
     assert float(rows["stubs"]["score"]) < float(rows["correct"]["score"])
 
 
