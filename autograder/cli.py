@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -63,9 +62,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    # nbgrader runs the `alembic` executable of its environment: make it findable even when
-    # the virtual environment is not activated (e.g. `.venv/bin/python -m autograder`).
-    os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     try:
         course = Course.locate(root=args.root, state=args.state, db_url=args.db_url, config=args.config)

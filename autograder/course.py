@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +99,11 @@ class Course:
         from nbgrader.apps import NbGraderAPI
         from nbgrader.coursedir import CourseDirectory
 
+        # nbgrader runs the `alembic` executable of its environment: make it findable even when
+        # the virtual environment is not activated (e.g. `.venv/bin/python -m autograder`).
+        bin_dir = os.path.dirname(sys.executable)
+        if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+            os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
         (self.state / "exchange").mkdir(parents=True, exist_ok=True)
         config = self.nbgrader_config(release_dir=release_dir)
         config.SandboxExecute.isolate = sandbox
