@@ -66,3 +66,44 @@ def _record_weight(file: str, size: int) -> None:
     weights[file] = size
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(weights, indent=2, sort_keys=True) + "\n")
+
+
+def test_b3_explorer_responds_and_descends_to_the_fitted_b3(server, browser):
+    from bpcourse import b3
+
+    page, visit = open_page(browser, f"{server.url}/book/05-gradient-descent-b3/gradient-descent-b3.html")
+    try:
+        explorer = page.locator(".bp-explorer[data-kind=b3]")
+        explorer.scroll_into_view_if_needed()
+        squiggle_before = page.locator(".bp-squiggle").get_attribute("d")
+        page.locator(".bp-b3").fill("1.0")  # drag the slider to b3 = 1
+        assert float(explorer.get_attribute("data-b3")) == 1.0
+        assert page.locator(".bp-squiggle").get_attribute("d") != squiggle_before
+        page.locator(".bp-reset").click()
+        page.locator(".bp-step").click()
+        path = b3.gradient_descent_b3(b3.DOSAGE, b3.OBSERVED, b3.TRAINED, lr=0.1)
+        assert float(explorer.get_attribute("data-b3")) == pytest.approx(path[1], abs=1e-4)
+        page.locator(".bp-run").click()
+        assert float(explorer.get_attribute("data-b3")) == pytest.approx(path[-1], abs=1e-4)  # about 2.61
+        assert page.locator(".bp-table tr").count() == len(path) + 1  # header + every b3 visited
+        explorer.screenshot(path=str(ARTIFACTS / "screenshots" / "b3-explorer-after-run.png"))
+    finally:
+        page.close()
+    assert visit.page_errors == [] and visit.console_errors == [] and visit.external_requests == []
+
+
+def test_gradient_norm_explorer_changes_with_the_activation(server, browser):
+    page, visit = open_page(
+        browser, f"{server.url}/book/06-vanishing-exploding-gradients/vanishing-exploding-gradients.html"
+    )
+    try:
+        explorer = page.locator(".bp-explorer[data-kind=norms]")
+        sigmoid_ratio = float(explorer.get_attribute("data-ratio"))
+        page.locator("select.bp-activation").select_option("relu")
+        relu_ratio = float(explorer.get_attribute("data-ratio"))
+        page.locator("select.bp-depth").select_option("20")
+        assert page.locator(".bp-bar").count() == 20
+    finally:
+        page.close()
+    assert sigmoid_ratio < 1e-3 < relu_ratio  # sigmoid's first layer gets almost nothing back
+    assert visit.page_errors == [] and visit.console_errors == []

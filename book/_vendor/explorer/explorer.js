@@ -1,0 +1,170 @@
+/* Kernel-free explorers of the backprop course (no dependencies, no network).
+ *
+ * Every <div class="bp-explorer" data-kind="..." data-config="{json}"> on a page becomes an
+ * interactive figure. The numbers come from Python (bpcourse/explorer.py); this file only does
+ * the arithmetic that b3 needs (it shifts every prediction by the same amount) and drawing.
+ *   kind "b3":    b3 slider, learning rate, Step / Run / Reset, data + residuals, SSR + tangent
+ *   kind "norms": activation / scale / depth menus, per-layer gradient norms on a log scale
+ */
+(function () {
+  "use strict";
+  var SVG = "http://www.w3.org/2000/svg";
+
+  function el(tag, attrs, parent, text) {
+    var node = document.createElementNS(SVG, tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined) node.textContent = text;
+    if (parent) parent.appendChild(node);
+    return node;
+  }
+  function html(tag, attrs, parent, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined) node.textContent = text;
+    if (parent) parent.appendChild(node);
+    return node;
+  }
+  function scale(d0, d1, r0, r1) {
+    return function (v) { return r0 + (v - d0) * (r1 - r0) / (d1 - d0); };
+  }
+  function panel(svg, x0, title, xlabel, ylabel) {
+    var g = el("g", { transform: "translate(" + x0 + ",0)" }, svg);
+    el("text", { x: 170, y: 14, "text-anchor": "middle", "font-size": 13 }, g, title);
+    el("rect", { x: 45, y: 22, width: 290, height: 180, fill: "none", stroke: "#888" }, g);
+    el("text", { x: 190, y: 232, "text-anchor": "middle", "font-size": 12 }, g, xlabel);
+    el("text", { x: 12, y: 112, "text-anchor": "middle", "font-size": 12, transform: "rotate(-90 12 112)" }, g, ylabel);
+    return g;
+  }
+  function ticks(g, sx, sy, xs, ys) {
+    xs.forEach(function (v) { el("text", { x: sx(v), y: 216, "text-anchor": "middle", "font-size": 10 }, g, String(v)); });
+    ys.forEach(function (v) { el("text", { x: 40, y: sy(v) + 3, "text-anchor": "end", "font-size": 10 }, g, String(v)); });
+  }
+  function pathData(xs, ys, sx, sy) {
+    return xs.map(function (x, i) { return (i ? "L" : "M") + sx(x).toFixed(2) + "," + sy(ys[i]).toFixed(2); }).join("");
+  }
+
+  function b3Explorer(root, c) {
+    var state = { b3: c.start, path: [c.start], lr: c.lr };
+    function ssr(b) { return c.observed.reduce(function (s, o, i) { var r = o - c.base[i] - b; return s + r * r; }, 0); }
+    function slope(b) { return c.observed.reduce(function (s, o, i) { return s - 2 * (o - c.base[i] - b); }, 0); }
+
+    root.textContent = "";
+    var controls = html("div", { class: "bp-controls" }, root);
+    var label = html("label", {}, controls, "b3 ");
+    var slider = html("input", { type: "range", min: c.b3_range[0], max: c.b3_range[1], step: "0.01",
+                                 value: c.start, "aria-label": "b3", class: "bp-b3" }, label);
+    var lrLabel = html("label", {}, controls, " learning rate ");
+    var lr = html("select", { class: "bp-lr", "aria-label": "learning rate" }, lrLabel);
+    c.learning_rates.forEach(function (v) {
+      var o = html("option", { value: v }, lr, String(v));
+      if (v === c.lr) o.selected = true;
+    });
+    var stepButton = html("button", { type: "button", class: "bp-step" }, controls, "Step");
+    var runButton = html("button", { type: "button", class: "bp-run" }, controls, "Run");
+    var resetButton = html("button", { type: "button", class: "bp-reset" }, controls, "Reset");
+    var status = html("div", { class: "bp-status", "aria-live": "polite" }, root);
+
+    var svg = el("svg", { viewBox: "0 0 720 240", width: "100%", role: "img",
+                          "aria-label": "network output and SSR as functions of b3" }, root);
+    var left = panel(svg, 0, "data, network output, residuals", "dosage", "efficacy");
+    var right = panel(svg, 360, "SSR(b3) and its tangent", "b3", "SSR");
+    var lx = scale(0, 1, 45, 335), ly = scale(-3, 4, 202, 22);
+    var rx = scale(c.b3_range[0], c.b3_range[1], 45, 335), ry = scale(0, 40, 202, 22);
+    ticks(left, lx, ly, [0, 0.5, 1], [-2, 0, 2, 4]);
+    ticks(right, rx, ry, [-1, 1, 3, 5], [0, 20, 40]);
+    var grid = [];
+    for (var i = 0; i <= 120; i++) grid.push(c.b3_range[0] + i * (c.b3_range[1] - c.b3_range[0]) / 120);
+    el("path", { d: pathData(grid, grid.map(ssr), rx, ry), fill: "none", stroke: "#1f4e79", "stroke-width": 2 }, right);
+    var residuals = c.x.map(function () { return el("line", { stroke: "#999", "stroke-width": 1 }, left); });
+    var squiggle = el("path", { fill: "none", stroke: "#2e7d32", "stroke-width": 2, class: "bp-squiggle" }, left);
+    c.x.forEach(function (x, i) { el("circle", { cx: lx(x), cy: ly(c.observed[i]), r: 4, fill: "black" }, left); });
+    var trail = el("path", { fill: "none", stroke: "#c0392b", "stroke-width": 1, opacity: 0.7, class: "bp-trail" }, right);
+    var tangent = el("line", { stroke: "#c0392b", "stroke-dasharray": "4 3", "stroke-width": 1.5, class: "bp-tangent" }, right);
+    var point = el("circle", { r: 5, fill: "#c0392b", class: "bp-point" }, right);
+    var table = html("table", { class: "bp-table" }, root);
+
+    function draw() {
+      var b = state.b3, s = ssr(b), m = slope(b);
+      squiggle.setAttribute("d", pathData(c.dose, c.curve.map(function (v) { return v + b; }), lx, ly));
+      residuals.forEach(function (line, i) {
+        line.setAttribute("x1", lx(c.x[i])); line.setAttribute("x2", lx(c.x[i]));
+        line.setAttribute("y1", ly(c.observed[i])); line.setAttribute("y2", ly(c.base[i] + b));
+      });
+      point.setAttribute("cx", rx(b)); point.setAttribute("cy", ry(Math.min(s, 40)));
+      tangent.setAttribute("x1", rx(b - 0.6)); tangent.setAttribute("y1", ry(s - 0.6 * m));
+      tangent.setAttribute("x2", rx(b + 0.6)); tangent.setAttribute("y2", ry(s + 0.6 * m));
+      trail.setAttribute("d", pathData(state.path, state.path.map(ssr), rx, ry));
+      slider.value = b;
+      status.textContent = "b3 = " + b.toFixed(2) + ", SSR = " + s.toFixed(2) + ", slope dSSR/db3 = " + m.toFixed(2);
+      root.setAttribute("data-b3", b.toFixed(4));
+      var rows = "<tr><th>step</th><th>b3</th><th>SSR</th><th>slope</th><th>step size</th></tr>";
+      state.path.forEach(function (v, k) {
+        rows += "<tr><td>" + k + "</td><td>" + v.toFixed(4) + "</td><td>" + ssr(v).toFixed(4) + "</td><td>" +
+          slope(v).toFixed(4) + "</td><td>" + (state.lr * slope(v)).toFixed(4) + "</td></tr>";
+      });
+      table.innerHTML = rows;
+    }
+    function step() {
+      var size = state.lr * slope(state.b3);
+      state.b3 -= size;
+      state.path.push(state.b3);
+      draw();
+      return Math.abs(size) >= c.min_step;
+    }
+    slider.addEventListener("input", function () { state.b3 = parseFloat(slider.value); state.path = [state.b3]; draw(); });
+    lr.addEventListener("change", function () { state.lr = parseFloat(lr.value); draw(); });
+    stepButton.addEventListener("click", step);
+    runButton.addEventListener("click", function () { for (var k = 0; k < c.max_steps && step(); k++) {} });
+    resetButton.addEventListener("click", function () { state.b3 = c.start; state.path = [c.start]; draw(); });
+    draw();
+  }
+
+  function normsExplorer(root, c) {
+    root.textContent = "";
+    var controls = html("div", { class: "bp-controls" }, root);
+    function menu(name, options, first) {
+      var label = html("label", {}, controls, " " + name + " ");
+      var select = html("select", { class: "bp-" + name, "aria-label": name }, label);
+      options.forEach(function (v) { var o = html("option", { value: v }, select, String(v)); if (v === first) o.selected = true; });
+      select.addEventListener("change", draw);
+      return select;
+    }
+    var activation = menu("activation", c.activations, "sigmoid");
+    var sc = menu("scale", c.scales, c.scales[0]);
+    var depth = menu("depth", c.depths, 10);
+    var svg = el("svg", { viewBox: "0 0 720 260", width: "100%", role: "img", "aria-label": "gradient norm per layer" }, root);
+    var status = html("div", { class: "bp-status", "aria-live": "polite" }, root);
+    function draw() {
+      while (svg.firstChild) svg.removeChild(svg.firstChild);
+      var norms = c.norms[activation.value + "|" + sc.value + "|" + depth.value];
+      var logs = norms.map(function (v) { return Math.log10(Math.max(v, 1e-30)); });
+      var lo = Math.floor(Math.min.apply(null, logs)) - 1, hi = Math.ceil(Math.max.apply(null, logs)) + 1;
+      var sy = scale(lo, hi, 220, 20), width = 640 / norms.length;
+      el("line", { x1: 60, y1: 220, x2: 700, y2: 220, stroke: "#888" }, svg);
+      for (var e = lo; e <= hi; e += Math.max(1, Math.round((hi - lo) / 6))) {
+        el("text", { x: 55, y: sy(e) + 3, "text-anchor": "end", "font-size": 10 }, svg, "1e" + e);
+        el("line", { x1: 60, y1: sy(e), x2: 700, y2: sy(e), stroke: "#eee" }, svg);
+      }
+      norms.forEach(function (v, i) {
+        el("rect", { x: 60 + i * width + 2, y: sy(logs[i]), width: width - 4, height: 220 - sy(logs[i]), fill: "#1f4e79",
+                     class: "bp-bar", "data-norm": v.toExponential(3) }, svg);
+        el("text", { x: 60 + (i + 0.5) * width, y: 234, "text-anchor": "middle", "font-size": 10 }, svg, String(i + 1));
+      });
+      el("text", { x: 380, y: 254, "text-anchor": "middle", "font-size": 12 }, svg, "layer (1 = closest to the input)");
+      el("text", { x: 14, y: 120, "text-anchor": "middle", "font-size": 12, transform: "rotate(-90 14 120)" }, svg,
+         "gradient norm (log scale)");
+      status.textContent = "first layer / last layer = " + (norms[0] / norms[norms.length - 1]).toExponential(1);
+      root.setAttribute("data-ratio", String(norms[0] / norms[norms.length - 1]));
+    }
+    draw();
+  }
+
+  function start() {
+    var kinds = { b3: b3Explorer, norms: normsExplorer };
+    document.querySelectorAll(".bp-explorer").forEach(function (root) {
+      var make = kinds[root.getAttribute("data-kind")];
+      if (make) make(root, JSON.parse(root.getAttribute("data-config")));
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
+})();
