@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = steps.add_parser("export", help="write grades as CSV")
     p.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
     p.add_argument("--canvas", type=Path, metavar="FILE.csv", help="also write a Canvas gradebook import file")
+    p.add_argument("--assignment", action="append", metavar="ID", help="only this assignment (repeatable)")
 
     p = steps.add_parser("report", help="summary table and score/pass-rate plot")
     p.add_argument("assignment", metavar="ID")
@@ -113,7 +114,8 @@ def run_grade(course, args) -> int:
 def run_export(course, args) -> int:
     from autograder.export import export
 
-    print(f"wrote {export(course, args.out, canvas=args.canvas)} row(s) to {args.out}")
+    rows = export(course, args.out, canvas=args.canvas, assignment_ids=args.assignment)
+    print(f"wrote {rows} row(s) to {args.out}")
     if args.canvas:
         print(f"wrote the Canvas import file {args.canvas}")
     return 0

@@ -61,9 +61,10 @@ def grade_rows(
     return rows, tests
 
 
-def export(course: Course, out: Path, *, canvas: Path | None = None) -> int:
-    """Write the grades CSV to `out` (and a Canvas gradebook import file to `canvas`)."""
-    rows, tests = grade_rows(course)
+def export(course: Course, out: Path, *, canvas: Path | None = None, assignment_ids: list[str] | None = None) -> int:
+    """Write the grades CSV to `out` (and a Canvas gradebook import file to `canvas`); all
+    assignments of the gradebook unless `assignment_ids` names some."""
+    rows, tests = grade_rows(course, assignment_ids)
     test_columns = list(dict.fromkeys(name for names in tests.values() for name in names))
     _write(
         out,
