@@ -26,7 +26,8 @@ from autograder.course import Course
 from autograder.records import FAILED, GRADED
 from autograder.release import release
 
-# What nbgrader's log says -> the reason an instructor reads. First match wins.
+# What nbgrader's log says -> the reason an instructor reads, for failures before execution
+# (timeouts and dead processes arrive as SubmissionFailed from SandboxExecute). First match wins.
 FAILURE_REASONS = [
     (
         (
@@ -38,8 +39,6 @@ FAILURE_REASONS = [
         ),
         "malformed notebook",
     ),
-    (("CellTimeoutError", "Timeout waiting"), "timeout"),
-    (("DeadKernelError", "Kernel died"), "kernel died"),
 ]
 
 

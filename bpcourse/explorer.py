@@ -95,6 +95,7 @@ class B3Explorer:
         self.output = widgets.Output()
         self.path: list[float] = [b3_start]
         self._start = b3_start
+        self._stepping = False  # True while step()/reset() move the slider themselves
 
         with plt.ioff():
             self.figure, (self.left, self.right) = plt.subplots(1, 2, figsize=(10, 3.8))
@@ -152,7 +153,7 @@ class B3Explorer:
         self._redraw()
 
     def _moved(self) -> None:
-        if not getattr(self, "_stepping", False):  # moved by hand: a new descent starts here
+        if not self._stepping:  # moved by hand: a new descent starts here
             self.path = [self.b3]
             self._redraw()
 
