@@ -157,20 +157,23 @@ def _grade_id(cell):
 
 
 class SandboxExecute(Preprocessor):
-    """nbgrader's Execute, replaced: run the code cells in a sandbox (autograder/sandbox.py).
+    """nbgrader's Execute, replaced: the student's cells and the locked cells run in two processes.
 
-    No Jupyter kernel is started; autograder/runner.py executes the cells with IPython inside
-    bubblewrap and returns notebook outputs, which nbgrader's SaveAutoGrades then scores.
-    A notebook that times out, dies or floods output fails as a whole (SubmissionFailed).
+    No Jupyter kernel is started. The student's cells (answer cells and any other unlocked code)
+    run in a sandboxed student process; the locked cells (grading helpers, visible and hidden
+    tests) run in a sandboxed judge process that reaches the student's definitions through
+    proxies (autograder/sandbox.py, judge.py, student.py). Only the judge's outputs are scored:
+    a test cell shows an error output if and only if it raised. A notebook that runs past its
+    wall-time limit fails as a whole (SubmissionFailed); a cell that hangs fails alone.
     """
 
     enabled = Bool(True)
     isolate = Bool(True, help="run inside bubblewrap; False only with --unsafe-no-sandbox").tag(config=True)
     cell_timeout = Float(30.0, help="seconds per cell").tag(config=True)
     wall_time = Float(120.0, help="seconds per notebook").tag(config=True)
-    cpu_time = Integer(120, help="CPU seconds per notebook").tag(config=True)
-    memory_bytes = Integer(2 * 1024**3, help="address space per process").tag(config=True)
-    processes = Integer(64, help="processes and threads at once").tag(config=True)
+    cpu_time = Integer(120, help="CPU seconds per student process").tag(config=True)
+    memory_bytes = Integer(2 * 1024**3, help="address space per student process").tag(config=True)
+    processes = Integer(64, help="processes and threads of the student at once").tag(config=True)
 
     def preprocess(self, nb, resources):
         from autograder import sandbox
@@ -183,16 +186,16 @@ class SandboxExecute(Preprocessor):
             processes=self.processes,
         )
         code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]
-        meta = [cell.metadata.get("nbgrader", {}) for cell in code_cells]
-        result = sandbox.run_cells(
-            [cell.source for cell in code_cells],
-            limits,
-            isolate=self.isolate,
-            helper_cells=[
-                i for i, m in enumerate(meta) if m.get("locked") and not m.get("grade") and not m.get("solution")
-            ],
-            test_cells=[i for i, m in enumerate(meta) if m.get("grade")],
-        )
+        cells, preamble = [], []
+        for index, cell in enumerate(code_cells):
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("locked") and not meta.get("solution"):
+                cells.append({"index": index, "kind": "locked", "source": cell.source})
+                if not meta.get("grade"):
+                    preamble += _imports(cell.source)
+            else:
+                cells.append({"index": index, "kind": "student", "source": _plain_python(cell.source)})
+        result = sandbox.run_notebook(cells, limits, preamble="\n".join(preamble), isolate=self.isolate)
         resources.setdefault("sandbox", {})["seconds"] = result.seconds
         if result.status != sandbox.OK:
             raise SubmissionFailed(result.status, result.detail)
@@ -200,3 +203,29 @@ class SandboxExecute(Preprocessor):
             cell.outputs = [nbformat.from_dict(output) for output in result.outputs.get(number - 1, [])]
             cell.execution_count = number
         return nb, resources
+
+
+def _imports(source: str) -> list[str]:
+    """The import statements of a locked helper cell: the modules student code may use without importing."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    return [ast.unparse(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+
+
+_transformer = []
+
+
+def _plain_python(source: str) -> str:
+    """A student cell with IPython syntax (%magics, !commands) turned into plain Python calls."""
+    if not _transformer:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        _transformer.append(TransformerManager())
+    try:
+        return _transformer[0].transform_cell(source)
+    except Exception:  # noqa: BLE001 - the student process reports the syntax error itself
+        return source

@@ -1,29 +1,45 @@
-"""Run one submission's cells in a bubblewrap sandbox with bounded resources.
+"""Grade one notebook with two sandboxed processes: the student's, and the judge that decides.
 
-The sandbox sees a read-only Python environment, the runner script, and an empty private /tmp:
-no repository (so no solutions/, no other students, no gradebook), no network, a clean
-environment, its own PID namespace (everything it started dies with it), no capabilities.
-Limits: CPU seconds and address space (rlimits), processes (a pids cgroup when we run as root,
-RLIMIT_NPROC otherwise), file size, output size, and the wall time of the whole notebook.
+    grader (this process: nbgrader, the gradebook)
+      |-- judge zygote    bwrap: no network, no repository, read-only; course code only (judge.py)
+      |     `-- judge      forked per submission: runs the locked cells, decides each test cell
+      `-- student zygote  bwrap: the same, plus a user namespace in which it may make more (student.py)
+            `-- student    forked per submission into fresh mount/PID/IPC namespaces, capabilities
+                           dropped, resource limits set: runs the student's cells only
+
+Both zygotes start once per grading worker and import numpy once, so a submission costs two
+forks, not two interpreter starts. The judge and the student talk over a socket pair (plain data,
+wire.py); the judge reports each cell's outputs to us and nothing else reaches us. The student
+process never receives a locked cell's source, and only the judge's outputs are scored.
+
+Limits, per student process: CPU seconds, address space, processes (RLIMIT_NPROC counted inside
+its own user namespace, and a pids cgroup around the whole student sandbox where we may make one),
+file size, open files, a private /tmp of bounded size; a memory cgroup around the student sandbox
+where we may make one; the rest of its file system is read-only. Per cell: a time limit (a call
+that runs past it fails that cell and the student's process is replaced, its cells replayed).
+Per notebook: a wall-time limit.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import resource
 import shutil
 import signal
+import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-RUNNER = Path(__file__).with_name("runner.py")
-PIDS_CGROUP_ROOT = Path("/sys/fs/cgroup/pids")
+from autograder import wire
+
+HERE = Path(__file__).resolve().parent
+CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 OK, TIMEOUT, DIED, CPU_LIMIT, OUTPUT_LIMIT = "ok", "timeout", "kernel died", "cpu time limit", "output limit"
 
@@ -32,46 +48,50 @@ OK, TIMEOUT, DIED, CPU_LIMIT, OUTPUT_LIMIT = "ok", "timeout", "kernel died", "cp
 class Limits:
     cell_timeout: float = 30.0  # seconds per cell, like nbgrader's Execute.timeout
     wall_time: float = 120.0  # seconds for the whole notebook
-    cpu_time: int = 120  # CPU seconds for the whole notebook
-    memory_bytes: int = 2 * 1024**3  # address space of each process
-    processes: int = 64  # processes and threads at once
-    file_bytes: int = 16 * 1024**2  # largest file the code may write (in its private /tmp)
-    tmp_bytes: int = 64 * 1024**2  # size of the private /tmp
-    output_bytes: int = 20_000  # captured stdout/stderr kept per cell
-    results_bytes: int = 8 * 1024**2  # everything the runner may send back
+    cpu_time: int = 120  # CPU seconds of one student process
+    memory_bytes: int = 2 * 1024**3  # address space of each student process
+    processes: int = 64  # processes and threads of the student at once
+    file_bytes: int = 16 * 1024**2  # largest file the student's code may write (in its private /tmp)
+    tmp_bytes: int = 64 * 1024**2  # size of the student's private /tmp
+    output_bytes: int = 20_000  # printed text kept per cell
 
 
 @dataclass
 class SandboxResult:
-    status: str  # OK, TIMEOUT, DIED, CPU_LIMIT or OUTPUT_LIMIT
+    status: str  # OK, TIMEOUT or DIED
     outputs: dict[int, list] = field(default_factory=dict)  # code-cell index -> outputs
     detail: str = ""
-    seconds: float = 0.0  # wall time of the whole run, sandbox set-up included
-    phases: dict[str, float] = field(default_factory=dict)  # runner's startup and execution
+    seconds: float = 0.0  # wall time of the whole notebook
+    phases: dict[str, float] = field(default_factory=dict)  # start (forks), judge (cells)
 
 
 LAST_RUN: list[SandboxResult] = []  # the latest result in this process, for timing reports
 
 
 def bwrap_available() -> tuple[bool, str]:
-    """Can we start a sandbox here? (True, "") or (False, why not)."""
+    """Can we start both sandboxes here? (True, "") or (False, why not)."""
     if not shutil.which("bwrap"):
         return False, "bubblewrap (bwrap) is not installed: apt-get install bubblewrap"
-    probe = subprocess.run(
-        [*_bwrap_args(Limits()), "--", sys.executable, "-c", "print('sandbox-ok')"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    if probe.returncode != 0 or "sandbox-ok" not in probe.stdout:
-        return False, f"bwrap cannot start a sandbox here: {probe.stderr.strip()[:300]}"
+    for kind in ("judge", "student"):
+        probe = subprocess.run(
+            [*_bwrap_args(kind, Limits()), "--", sys.executable, "-c", "print('sandbox-ok')"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        if probe.returncode != 0 or "sandbox-ok" not in probe.stdout:
+            return False, f"bwrap cannot start a sandbox here: {probe.stderr.strip()[:300]}"
     return True, ""
 
 
-def _bwrap_args(limits: Limits) -> list[str]:
+def _bwrap_args(kind: str, limits: Limits) -> list[str]:
+    """bubblewrap's arguments for the judge's or the student's sandbox."""
     python_homes = sorted({str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
-    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
-    args += ["--uid", "65534", "--gid", "65534", "--hostname", "sandbox"]
+    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--hostname", "sandbox"]
+    if kind == "student":  # root of a user namespace of its own, to make a namespace per student
+        args += ["--unshare-user", "--uid", "0", "--gid", "0", "--cap-add", "ALL", "--disable-userns"]
+    else:
+        args += ["--uid", "65534", "--gid", "65534", "--cap-drop", "ALL"]
     # The private /tmp first: mounts are applied in order, and a Python environment that lives
     # under /tmp (a clone in a temporary directory) must be bound on top of it, not hidden by it.
     args += ["--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
@@ -86,177 +106,235 @@ def _bwrap_args(limits: Limits) -> list[str]:
     for path in (sys.prefix, sys.base_prefix):  # a venv's own path may be a symlink
         if Path(path).resolve() != Path(path) and Path(path).exists():
             args += ["--symlink", str(Path(path).resolve()), path]
-    args += ["--ro-bind", str(RUNNER), "/sandbox/runner.py", "--chdir", "/tmp"]
+    for name in (f"{kind}.py", "wire.py"):
+        args += ["--ro-bind", str(HERE / name), f"/sandbox/{name}"]
+    args += ["--remount-ro", "/", "--chdir", "/tmp"]
     args += ["--clearenv"] + [x for k, v in sandbox_env("/tmp").items() for x in ("--setenv", k, v)]
     return args
 
 
 def sandbox_env(home: str) -> dict[str, str]:
-    """The whole environment of the student's code: nothing of the grader's (no URLs, no tokens)."""
+    """The whole environment of the sandboxes: nothing of the grader's (no URLs, no tokens)."""
     return {
         "HOME": home,
         "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
         "LANG": "C.UTF-8",
         "MPLBACKEND": "Agg",
         "MPLCONFIGDIR": f"{home}/.matplotlib",
-        "IPYTHONDIR": f"{home}/.ipython",
         "OPENBLAS_NUM_THREADS": "1",
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONHASHSEED": "0",
+        "PYTHONPATH": "/sandbox",
     }
 
 
-class _ProcessLimit:
-    """A pids cgroup for one sandbox when we may create one (root), else RLIMIT_NPROC."""
+# ---------------------------------------------------------------------------------------------
+# Zygotes
 
-    def __init__(self, limit: int):
-        self.limit, self.path = limit, None
-        base = PIDS_CGROUP_ROOT / "backprop-autograder"
-        try:
-            base.mkdir(exist_ok=True)
-            path = base / uuid.uuid4().hex[:12]
-            path.mkdir()
-            (path / "pids.max").write_text(str(limit))
-            self.path = path
-        except OSError:
-            self.path = None  # not root or no pids controller: fall back to the rlimit
+
+class _Cgroups:
+    """A pids and a memory cgroup (v1 or v2) around one sandbox, where this user may make them."""
+
+    def __init__(self, processes: int, memory_bytes: int | None):
+        self.paths: list[Path] = []
+        name = f"backprop-autograder/{uuid.uuid4().hex[:12]}"
+        for controller, limit_file, value in (
+            ("pids", "pids.max", processes),
+            ("memory", "memory.limit_in_bytes", memory_bytes),
+        ):
+            if value is None:
+                continue
+            path = CGROUP_ROOT / controller / name
+            try:
+                path.mkdir(parents=True)
+                (path / limit_file).write_text(str(value))
+                self.paths.append(path)
+            except OSError:
+                continue  # not root, or no such controller: the rlimits still hold
 
     def enter(self) -> None:
-        """Called in the child before exec: join the cgroup, or set the rlimit."""
-        if self.path is not None:
-            (self.path / "cgroup.procs").write_text(str(os.getpid()))
-        else:
-            resource.setrlimit(resource.RLIMIT_NPROC, (self.limit, self.limit))
+        """In the child, before exec."""
+        for path in self.paths:
+            (path / "cgroup.procs").write_text(str(os.getpid()))
 
     def close(self) -> None:
-        if self.path is not None:
+        for path in self.paths:
             for _ in range(50):  # the processes are dead; the kernel needs a moment to notice
                 try:
-                    self.path.rmdir()
-                    return
+                    path.rmdir()
+                    break
                 except OSError:
                     time.sleep(0.01)
 
 
-def run_cells(
-    cells: list[str], limits: Limits = Limits(), *, isolate: bool = True, helper_cells=(), test_cells=()
-) -> SandboxResult:
-    """Execute `cells` (code-cell sources, in order) in a fresh sandbox; collect their outputs.
+class Zygote:
+    """A long-lived sandboxed process that forks a judge or a student per submission."""
 
-    With isolate=False the runner runs directly as this user, with the same resource limits but
-    no isolation: only for an instructor who accepted running untrusted code (--unsafe-no-sandbox).
-    """
-    job = json.dumps(
-        {
-            "cells": cells,
-            "cell_timeout": limits.cell_timeout,
-            "max_output_bytes": limits.output_bytes,
-            "helper_cells": list(helper_cells),  # locked, ungraded code cells (the grading helpers)
-            "test_cells": list(test_cells),  # graded cells: run with monkeypatching undone
-        }
-    ).encode()
-    process_limit = _ProcessLimit(limits.processes)
+    def __init__(self, kind: str, limits: Limits, isolate: bool):
+        self.kind, self.limits, self.isolate = kind, limits, isolate
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        fd = theirs.fileno()
+        if kind == "student":  # the whole student sandbox: a student, its zygote and forks
+            self.cgroups = _Cgroups(limits.processes + 8, limits.memory_bytes + limits.tmp_bytes + 512 * 1024**2)
+        else:
+            self.cgroups = _Cgroups(64, None)
+        if isolate:
+            command = [*_bwrap_args(kind, limits), "--", sys.executable, f"/sandbox/{kind}.py", "zygote", str(fd)]
+            env = None
+        else:
+            command = [sys.executable, str(HERE / f"{kind}.py"), "zygote", str(fd)]
+            env = {**sandbox_env(os.environ.get("TMPDIR", "/tmp")), "PYTHONPATH": str(HERE)}
+        if kind == "student" and isolate:
+            command.append("--isolate")
 
-    def in_child():
-        process_limit.enter()
-        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_time, limits.cpu_time + 5))
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+        def in_child():
+            self.cgroups.enter()
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
-    scratch = None
-    if isolate:
-        command, cwd, env = [*_bwrap_args(limits), "--", sys.executable, "/sandbox/runner.py"], None, None
-    else:
-        scratch = tempfile.mkdtemp(prefix="autograder-unsafe-")
-        command, cwd, env = [sys.executable, str(RUNNER)], scratch, sandbox_env(scratch)
-    start = time.monotonic()
-    proc = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        preexec_fn=in_child,  # noqa: PLW1509 - needed to apply limits before exec
-        start_new_session=True,
-    )
-    try:
-        raw, timed_out, too_big = _communicate(proc, job, limits, start)
-    finally:
-        _kill(proc)
-        process_limit.close()
-        if scratch:
-            shutil.rmtree(scratch, ignore_errors=True)
-    result = _parse(raw)
-    result.seconds = time.monotonic() - start
-    LAST_RUN[:] = [result]
-    if result.status == OK and not (timed_out or too_big):
-        return result
-    if timed_out:
-        result.status, result.detail = TIMEOUT, f"the notebook ran longer than {limits.wall_time:g} s"
-    elif too_big:
-        result.status, result.detail = OUTPUT_LIMIT, f"more than {limits.results_bytes} bytes of output"
-    elif proc.returncode in (-signal.SIGXCPU, -signal.SIGKILL) and result.seconds < limits.wall_time:
-        result.status, result.detail = CPU_LIMIT, f"used more than {limits.cpu_time} s of CPU time"
-    else:
-        result.status = DIED
-        result.detail = f"the notebook's process ended early (exit status {proc.returncode})"
-    return result
+        self.process = subprocess.Popen(
+            command,
+            env=env,
+            pass_fds=[fd],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=_debug_log(kind),
+            preexec_fn=in_child,  # noqa: PLW1509 - joins the cgroups before exec
+            start_new_session=True,
+        )
+        theirs.close()
+        self.control = ours
 
+    def alive(self) -> bool:
+        return self.process.poll() is None
 
-def _communicate(proc, job: bytes, limits: Limits, start: float):
-    """Send the job, read results until EOF, the wall-time limit or the size limit."""
-    import selectors
+    def fork(self, fd: int) -> int:
+        """A new judge or student serving on `fd`; its pid (in the zygote's namespace)."""
+        limits = asdict(self.limits)
+        socket.send_fds(self.control, [json.dumps({"fork": limits}).encode()], [fd])
+        return int(self._reply()["pid"])
 
-    try:
-        proc.stdin.write(job)
-        proc.stdin.close()
-    except BrokenPipeError:
-        pass
-    chunks, size = [], 0
-    with selectors.DefaultSelector() as selector:
-        selector.register(proc.stdout, selectors.EVENT_READ)
-        while True:
-            remaining = limits.wall_time - (time.monotonic() - start)
-            if remaining <= 0:
-                return b"".join(chunks), True, False
-            if not selector.select(timeout=min(remaining, 1.0)):
-                continue
-            chunk = os.read(proc.stdout.fileno(), 65536)
-            if not chunk:
-                proc.wait(timeout=max(remaining, 0.1))
-                return b"".join(chunks), False, False
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > limits.results_bytes:
-                return b"".join(chunks), False, True
-
-
-def _kill(proc) -> None:
-    """Kill the sandbox's whole session; its PID namespace takes every descendant with it."""
-    if proc.poll() is None:
+    def kill(self, pid: int) -> None:
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
+            self.control.sendall(json.dumps({"kill": pid}).encode())
+            self._reply()
+        except (OSError, ValueError):
+            pass
+
+    def _reply(self) -> dict:
+        self.control.settimeout(30)
+        data = self.control.recv(4096)
+        if not data:
+            raise OSError(f"the {self.kind} zygote ended")
+        return json.loads(data)
+
+    def close(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    proc.wait()
-    proc.stdout.close()
+        self.process.wait()
+        self.control.close()
+        self.cgroups.close()
 
 
-def _parse(raw: bytes) -> SandboxResult:
-    result = SandboxResult(status=DIED)
-    for line in raw.splitlines():
+def _debug_log(kind: str):
+    """Where a zygote's stderr goes: nowhere, or $AUTOGRADER_DEBUG_DIR/<kind>.log for debugging."""
+    folder = os.environ.get("AUTOGRADER_DEBUG_DIR")
+    if not folder:
+        return subprocess.DEVNULL
+    return open(Path(folder) / f"{kind}-{os.getpid()}.log", "ab")  # noqa: SIM115 - the zygote keeps it
+
+
+_zygotes: dict[tuple, Zygote] = {}
+
+
+def _zygote(kind: str, limits: Limits, isolate: bool) -> Zygote:
+    """This process's zygote of that kind, started (or restarted) when needed."""
+    key = (kind, limits, isolate)
+    zygote = _zygotes.get(key)
+    if zygote is None or not zygote.alive():
+        if zygote is not None:
+            zygote.close()
+        zygote = _zygotes[key] = Zygote(kind, limits, isolate)
+    return zygote
+
+
+@atexit.register
+def close_zygotes() -> None:
+    for zygote in _zygotes.values():
+        zygote.close()
+    _zygotes.clear()
+
+
+# ---------------------------------------------------------------------------------------------
+# One notebook
+
+
+def run_notebook(cells: list[dict], limits: Limits = Limits(), *, preamble: str = "", isolate: bool = True):
+    """Run a notebook's code cells; each cell's outputs as the judge reports them.
+
+    cells: [{"index": i, "kind": "student" | "locked", "source": str}] in notebook order.
+    preamble: import statements from the locked helper cells that student code may rely on.
+    With isolate=False the processes run without bubblewrap (--unsafe-no-sandbox only).
+    """
+    start = time.monotonic()
+    for attempt in range(2):  # a zygote that died since the last notebook is restarted once
         try:
-            message = json.loads(line)
-        except ValueError:
-            continue  # a partial last line, or noise
-        if message.get("done"):
-            result.status = OK
-            result.phases = {k: float(v) for k, v in (message.get("seconds") or {}).items()}
-        elif isinstance(message.get("index"), int) and isinstance(message.get("outputs"), list):
-            result.outputs[message["index"]] = message["outputs"]
+            judge_zygote = _zygote("judge", limits, isolate)
+            student_zygote = _zygote("student", limits, isolate)
+            channel_socket, judge_end = socket.socketpair()
+            channel = wire.Connection(channel_socket, buffered=False)
+            judge_pid = judge_zygote.fork(judge_end.fileno())
+            judge_end.close()
+            student_pid = _send_new_student(student_zygote, channel)
+            break
+        except OSError:
+            if attempt:
+                raise
+            for key in list(_zygotes):
+                _zygotes.pop(key).close()
+    forked = time.monotonic()
+    result = SandboxResult(status=DIED)
+    try:
+        channel.send({"cells": cells, "limits": asdict(limits), "preamble": preamble})
+        _send_socket(channel, student_pid[1])
+        deadline = start + limits.wall_time
+        while True:
+            message = channel.receive(deadline)
+            if "cell" in message:
+                result.outputs[int(message["cell"])] = message["outputs"]
+            elif message.get("restart"):
+                student_zygote.kill(student_pid[0])
+                student_pid = _send_new_student(student_zygote, channel, send=True)
+            elif message.get("done"):
+                result.status = OK
+                result.phases = {"start": forked - start, **message.get("seconds", {})}
+                break
+    except wire.Deadline:
+        result.status, result.detail = TIMEOUT, f"the notebook ran longer than {limits.wall_time:g} s"
+    except wire.WireError as error:
+        result.detail = f"the judge's process ended early ({error})"
+    finally:
+        student_zygote.kill(student_pid[0])
+        judge_zygote.kill(judge_pid)
+        channel.close()
+    result.seconds = time.monotonic() - start
+    LAST_RUN[:] = [result]
     return result
+
+
+def _send_new_student(zygote: Zygote, channel: wire.Connection, *, send: bool = False):
+    """Fork a student process; return (its pid, the judge's end of its socket) or send that end."""
+    judge_end, student_end = socket.socketpair()
+    pid = zygote.fork(student_end.fileno())
+    student_end.close()
+    if send:
+        _send_socket(channel, judge_end)
+    return pid, judge_end
+
+
+def _send_socket(channel: wire.Connection, sock: socket.socket) -> None:
+    socket.send_fds(channel.sock, [b"S"], [sock.fileno()])
+    sock.close()

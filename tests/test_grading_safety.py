@@ -133,7 +133,7 @@ def test_goldens(graded_class, request):
 def test_failures_never_score(graded_class):
     _, _, rows, *_ = graded_class
     failed = {s: r for s, r in rows.items() if r["status"] == "failed"}
-    assert {"loop-ignoring-interrupts", "os-exit", "malformed-json", "wrong-assignment"} <= set(failed)
+    assert {"malformed", "malformed-json", "wrong-assignment"} <= set(failed)
     assert all(r["score"] == "" and r["reason"] for r in failed.values())
 
 

@@ -1,0 +1,669 @@
+"""The judge: runs the locked cells (grading helpers, visible and hidden tests) and decides each one.
+
+Started once per grading worker inside its own bubblewrap sandbox (see sandbox.py) as a zygote
+that imports numpy once and forks one judge per submission. No student code ever runs here: the
+student's definitions are reached through proxies (`Remote`) whose every use is a request to the
+student's process (student.py) over a socket, answered with plain data (wire.py). The verdict of
+a test cell is whether the cell raised, decided here and sent only to the grader.
+
+Per submission, over the channel to the grader:
+    grader -> judge  {"cells": [{"index", "kind": "student"|"locked", "source"}], "limits", "preamble"}
+                     and the student's socket (a file descriptor, SCM_RIGHTS)
+    judge -> grader  {"cell": index, "outputs": [...]} per code cell, in notebook order
+                     {"restart": true} when the student's process must be replaced (a new socket follows)
+                     {"done": true, "seconds": {...}}
+
+    python judge.py zygote FD
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import dis
+import json
+import os
+import signal
+import socket
+import sys
+import time
+import traceback
+import types
+import warnings
+
+import wire
+
+MAX_RESTARTS = 4  # student processes replaced per submission after a timeout or crash
+OUTPUT_LIMIT = 20_000  # characters of printed text kept per cell
+BUILTIN_NAMES = frozenset(dir(builtins))
+# Exceptions of student code arrive as these types too (plus StudentError), so that a test that
+# expects one (a FloatingPointError inside _quietly, an AttributeError from getattr) sees it.
+KNOWN_ERRORS = {
+    cls.__name__: cls
+    for cls in (
+        ArithmeticError, FloatingPointError, OverflowError, ZeroDivisionError, ValueError, TypeError, IndexError,
+        KeyError, AttributeError, NotImplementedError, RuntimeError, RecursionError, MemoryError, NameError,
+        UnboundLocalError, LookupError, Warning, RuntimeWarning, UserWarning, DeprecationWarning,
+    )
+}  # fmt: skip
+
+
+class StudentError(Exception):
+    """An exception raised by student code (its type name and message, nothing else of it)."""
+
+
+class StudentAbort(BaseException):
+    """Student code raised SystemExit, KeyboardInterrupt or another non-Exception: the cell fails."""
+
+
+class StudentGone(BaseException):
+    """The student's process timed out, ended or sent garbage: this cell fails, later ones go on."""
+
+
+class CellTimeout(BaseException):
+    """A locked cell ran past its time limit (the judge's own alarm)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The zygote
+
+
+def zygote(control_fd: int) -> None:
+    import math  # noqa: F401 - what the grading helpers import, once, before any fork
+    import random  # noqa: F401
+
+    import numpy  # noqa: F401
+
+    control = socket.socket(fileno=control_fd)
+    while True:
+        _reap()
+        try:
+            data, fds, _flags, _addr = socket.recv_fds(control, 65536, 4)
+        except OSError:
+            return
+        if not data:
+            return
+        request = json.loads(data)
+        if "fork" in request:
+            pid = os.fork()
+            if pid == 0:
+                control.close()
+                try:
+                    Judge(wire.Connection(socket.socket(fileno=fds[0]), buffered=False)).run()
+                except BaseException:  # noqa: BLE001 - a bug of ours: the grader reports the submission failed
+                    traceback.print_exc()
+                finally:
+                    os._exit(0)
+            for fd in fds:
+                os.close(fd)
+            control.sendall(json.dumps({"pid": pid}).encode())
+        elif "kill" in request:
+            try:
+                os.kill(int(request["kill"]), signal.SIGKILL)
+                os.waitpid(int(request["kill"]), 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+            control.sendall(b'{"killed": true}')
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+# ---------------------------------------------------------------------------------------------
+# One submission
+
+
+class Judge:
+    def __init__(self, channel: wire.Connection):
+        self.channel = channel
+        self.namespace = {"__name__": "__main__", "__builtins__": builtins}
+        self.student_names: dict[str, object] = {}  # names bound from the student for the current cell
+        self.printed: list[str] = []
+        self.printed_size = 0
+
+    def run(self) -> None:
+        started = time.monotonic()
+        job = self.channel.receive()
+        self.limits = job["limits"]
+        self.link = Link(self, self._receive_socket())
+        self.link.start(job.get("preamble", ""))
+        for cell in job["cells"]:
+            if cell["kind"] == "student":
+                outputs = self.run_student_cell(cell["source"])
+            else:
+                outputs = self.run_locked_cell(cell["index"], cell["source"])
+            self.channel.send({"cell": cell["index"], "outputs": outputs})
+        self.channel.send({"done": True, "seconds": {"judge": time.monotonic() - started}})
+
+    def _receive_socket(self) -> wire.Connection:
+        _data, fds, _flags, _addr = socket.recv_fds(self.channel.sock, 1, 1)
+        if not fds:
+            raise RuntimeError("the grader sent no socket")
+        return wire.Connection(socket.socket(fileno=fds[0]))
+
+    def new_student(self) -> wire.Connection:
+        """Ask the grader for a fresh student process (the old one is killed) and its socket."""
+        self.channel.send({"restart": True})
+        return self._receive_socket()
+
+    # -- printed text --------------------------------------------------------------------------
+    def add_output(self, text) -> None:
+        if type(text) is not str or not text:
+            return
+        room = OUTPUT_LIMIT - self.printed_size
+        if room > 0:
+            self.printed.append(text[:room])
+        self.printed_size += len(text)
+
+    def take_output(self) -> list:
+        text = "".join(self.printed)
+        if self.printed_size > OUTPUT_LIMIT:
+            text += f"\n... {self.printed_size - OUTPUT_LIMIT} more characters of output dropped ...\n"
+        self.printed, self.printed_size = [], 0
+        return [{"output_type": "stream", "name": "stdout", "text": text}] if text else []
+
+    # -- cells ---------------------------------------------------------------------------------
+    def run_student_cell(self, source: str) -> list:
+        """Run an answer cell (or another unlocked cell) in the student's process."""
+        try:
+            with alarm(self.limits["cell_timeout"]):
+                outputs = self.link.run_cell(source)
+        except (StudentGone, StudentError, StudentAbort) as error:
+            return self.take_output() + [_error_output(*_describe(error, self.limits["cell_timeout"]))]
+        return self.take_output() + outputs
+
+    def run_locked_cell(self, index: int, source: str) -> list:
+        """Run a locked cell here; it fails if and only if it raises."""
+        error = None
+        timeout = self.limits["cell_timeout"]
+        saved = sys.stdout, sys.stderr
+        try:
+            with alarm(timeout):
+                code = compile(source, f"<cell {index}>", "exec")
+                self.bind_student_names(code)
+                sys.stdout = sys.stderr = _Capture(self)
+                exec(code, self.namespace)
+        except BaseException as raised:  # noqa: BLE001 - whatever the cell raised is its verdict
+            error = _describe(raised, timeout)
+        finally:
+            sys.stdout, sys.stderr = saved
+        self.forget_student_names()
+        return self.take_output() + ([_error_output(*error)] if error else [])
+
+    def bind_student_names(self, code: types.CodeType) -> None:
+        """Bind the student's current values of the names this cell reads and the judge does not own."""
+        owned = set(self.namespace)
+        wanted = sorted(_global_names(code) - owned - BUILTIN_NAMES)
+        if not wanted:
+            return
+        found = self.link.names(wanted)
+        for name in wanted:
+            if name in found:
+                self.namespace[name] = self.student_names[name] = found[name]
+
+    def forget_student_names(self) -> None:
+        """Unbind them again (the next cell asks afresh), unless the cell assigned its own value."""
+        for name, value in self.student_names.items():
+            if self.namespace.get(name) is value:
+                del self.namespace[name]
+        self.student_names = {}
+
+
+class _Capture:
+    """sys.stdout of the judge while a locked cell runs: into the cell's output, bounded."""
+
+    def __init__(self, judge):
+        self.judge = judge
+
+    def write(self, text):
+        self.judge.add_output(str(text))
+        return len(text)
+
+    def flush(self):
+        pass
+
+
+def _on_alarm(signum, frame):
+    raise CellTimeout()
+
+
+@contextlib.contextmanager
+def alarm(seconds: float):
+    """Raise CellTimeout in whatever runs after `seconds` (a wait for the student included)."""
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _global_names(code: types.CodeType) -> set[str]:
+    """Names a cell (and every function or class defined in it) reads as globals."""
+    names, stack = set(), [code]
+    while stack:
+        current = stack.pop()
+        for instruction in dis.get_instructions(current):
+            if instruction.opname in ("LOAD_NAME", "LOAD_GLOBAL"):
+                names.add(instruction.argval)
+        stack.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
+    return names
+
+
+def _describe(error: BaseException, timeout: float) -> tuple[str, str]:
+    """(ename, evalue) of a failed cell, as the feedback shows it."""
+    if isinstance(error, CellTimeout):
+        return "TimeoutError", f"this test ran longer than its limit of {timeout:g} s"
+    if isinstance(error, (StudentError, StudentAbort)):
+        return error.args[0], error.args[1]
+    if isinstance(error, StudentGone):
+        return ("TimeoutError" if "longer" in str(error) else "ProcessEnded"), str(error)
+    try:
+        message = str(error)
+    except Exception:  # noqa: BLE001
+        message = ""
+    return type(error).__name__, message[:2000]
+
+
+def _error_output(ename: str, evalue: str) -> dict:
+    return {
+        "output_type": "error",
+        "ename": ename,
+        "evalue": evalue,
+        "traceback": [f"{ename}: {evalue}" if evalue else ename],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The link to the student's process, and the proxies that use it
+
+
+class Link:
+    """Requests to the student's process; restarts it (replaying its cells) after a timeout or crash."""
+
+    def __init__(self, judge: Judge, sock: wire.Connection):
+        self.judge, self.sock = judge, sock
+        self.generation = 0
+        self.broken: str | None = None  # why the current student process cannot be used
+        self.dead: str | None = None  # why no student process will be started again
+        self.restarts = 0
+        self.replay: list[str] = []  # student cells that ran to completion, in order
+        self.callbacks: dict[int, object] = {}
+        self.releases: list[int] = []
+        self.next_promise = -1  # handles the judge names itself, for pipelined operators (negative)
+
+    # -- life ----------------------------------------------------------------------------------
+    def start(self, preamble: str) -> None:
+        if preamble:
+            self.replay.append(preamble)
+            try:
+                with alarm(self.judge.limits["cell_timeout"]):
+                    self.request({"op": "run", "source": preamble})
+            except StudentGone:
+                pass
+
+    def ensure(self) -> None:
+        if self.dead:
+            raise StudentGone(self.dead)
+        if not self.broken:
+            return
+        if self.restarts >= MAX_RESTARTS:
+            self.dead = f"{self.broken}; not restarted again ({MAX_RESTARTS} restarts already)"
+            raise StudentGone(self.dead)
+        self.restarts += 1
+        self.sock.close()
+        self.sock = self.judge.new_student()
+        self.generation += 1
+        self.callbacks.clear()
+        self.releases.clear()
+        self.broken = None
+        for source in self.replay:  # the state the student's cells had built, built again
+            try:
+                with alarm(self.judge.limits["cell_timeout"]):
+                    self.request({"op": "run", "source": source})
+            except StudentGone as gone:
+                self.dead = f"your cells could not be run again after a restart ({gone})"
+                raise StudentGone(self.dead) from None
+
+    def fail(self, why: str) -> StudentGone:
+        self.broken = why
+        return StudentGone(why)
+
+    # -- requests ------------------------------------------------------------------------------
+    def request(self, message: dict, arrays: list | None = None):
+        """Send one request, serve callbacks until its reply, return the decoded value.
+
+        `arrays`: the test's lists, dicts and arrays sent with the request, in order (in-place changes).
+        """
+        self.ensure()
+        if self.releases:
+            message["rel"], self.releases = self.releases, []
+        env = _test_environment()
+        if env:
+            message["env"] = env
+        try:
+            self.sock.send(message)
+            while True:
+                reply = self.sock.receive()
+                if type(reply) is not dict:
+                    raise wire.WireError("a reply that is not an object")
+                if reply.get("op") == "callback":
+                    self.serve_callback(reply)
+                    continue
+                break
+            self.judge.add_output(reply.get("out"))
+            if "err" in reply:
+                raise self.student_error(reply["err"])
+            value = wire.decode(reply.get("ok"), self.resolve)
+            self.write_back(reply.get("w"), arrays or [])
+            return value
+        except CellTimeout:  # the alarm, while the student's code ran (or a test's function it called)
+            limit = self.judge.limits["cell_timeout"]
+            raise self.fail(f"your code ran longer than the limit of {limit:g} s per cell and was stopped") from None
+        except wire.Closed:
+            raise self.fail("your code ended its own process (exit, crash, or a resource limit)") from None
+        except wire.WireError as error:
+            raise self.fail(f"your code sent something that is not plain data ({error})") from None
+        except (StudentError, StudentAbort):
+            raise
+        except BaseException:  # the judge's alarm or an error mid-request: the protocol state is unknown
+            self.broken = self.broken or "a request was interrupted"
+            raise
+
+    def op(self, op: str, args: list, name: str | None = None):
+        """A request about student values: call, getattr, setattr, binary, unary, getitem, setitem, convert."""
+        self.ensure()  # a restart first, so that the arguments are checked against the new process
+        arrays: list = []
+        message = {"op": op, "args": self.encode(args, arrays)}
+        if name is not None:
+            message["name"] = name
+        return self.request(message, arrays=arrays)
+
+    def pipelined(self, op: str, args: list, name: str):
+        """An operator on student objects, sent without waiting: its result stays in the student's
+        process under a handle we choose (an error, too: it is raised where the result is next used).
+
+        A chain of 100,000 operations then costs 100,000 sends, not 100,000 round trips. Operators
+        whose arguments include a test's function fall back to a plain request.
+        """
+        self.ensure()
+        try:
+            encoded = wire.encode(args, self._handle_without_callbacks)
+        except _NeedsCallback:
+            return self.op(op, args, name)
+        ident, self.next_promise = self.next_promise, self.next_promise - 1
+        message = {"op": op, "args": encoded, "name": name, "as": ident}
+        if self.releases:
+            message["rel"], self.releases = self.releases, []
+        env = _test_environment()
+        if env:
+            message["env"] = env
+        try:
+            self.sock.send(message)
+        except CellTimeout:  # the student's process stopped reading: it is stuck in earlier work
+            limit = self.judge.limits["cell_timeout"]
+            raise self.fail(f"your code ran longer than the limit of {limit:g} s per cell and was stopped") from None
+        except wire.Closed:
+            raise self.fail("your code ended its own process (exit, crash, or a resource limit)") from None
+        return Remote(self, ident)
+
+    def _handle_without_callbacks(self, obj):
+        if type(obj) is not Remote and callable(obj):
+            raise _NeedsCallback()
+        return self.handle_of(obj)
+
+    def names(self, wanted: list[str]) -> dict:
+        found = self.request({"op": "names", "names": wanted})
+        if type(found) is not dict:
+            raise self.fail("your code sent something that is not plain data (names)")
+        return found
+
+    def run_cell(self, source: str) -> list:
+        outputs = self.request({"op": "run", "source": source})
+        self.replay.append(source)
+        return _student_outputs(outputs)
+
+    # -- values --------------------------------------------------------------------------------
+    def encode(self, value, arrays: list):
+        return wire.encode(value, self.handle_of, arrays)
+
+    def handle_of(self, obj):
+        if type(obj) is Remote:
+            if obj._generation != self.generation:
+                raise StudentGone("an object your code made before it was restarted is gone")
+            return {"h": obj._ident}
+        if callable(obj):
+            ident = len(self.callbacks) + 1
+            self.callbacks[ident] = obj
+            return {"c": ident}
+        raise TypeError(f"a test passed a {type(obj).__name__} to student code, which only takes plain data")
+
+    def resolve(self, tag: str, ident: int):
+        if tag == "r":
+            raise wire.WireError("a reference where none can be")
+        if tag == "h":
+            return Remote(self, ident)
+        if ident in self.callbacks:  # the student handed back a function of the test's
+            return self.callbacks[ident]
+        raise wire.WireError("an unknown function")
+
+    def write_back(self, changes, containers: list) -> None:
+        """Make the in-place changes the student's code made to lists, dicts and arrays a test passed."""
+        if not changes:
+            return
+        if type(changes) is not list:
+            raise wire.WireError("in-place changes that are not a list")
+
+        def resolve(tag, ident):
+            if tag == "r":
+                if not 0 <= ident < len(containers):
+                    raise wire.WireError("a reference to an unknown argument")
+                return containers[ident]
+            return self.resolve(tag, ident)
+
+        for change in changes:
+            if type(change) is not list or len(change) != 2 or type(change[0]) is not int:
+                raise wire.WireError("an in-place change that is not [position, contents]")
+            if not 0 <= change[0] < len(containers):
+                raise wire.WireError("an in-place change of an unknown argument")
+            target, new = containers[change[0]], wire.decode(change[1], resolve)
+            if type(new) is not type(target):
+                raise wire.WireError("an in-place change of the wrong type")
+            if type(target) is list:
+                target[:] = new
+            elif type(target) is dict:
+                target.clear()
+                target.update(new)
+            elif new.shape == target.shape and new.dtype == target.dtype and target.flags.writeable:
+                target[...] = new
+
+    def student_error(self, described) -> BaseException:
+        if (
+            type(described) is not list
+            or len(described) != 3
+            or type(described[0]) is not str
+            or type(described[1]) is not str
+            or type(described[2]) is not bool
+        ):
+            return self.fail("your code sent something that is not plain data (an error)")
+        name, message, is_exception = described[0][:100], described[1][:2000], described[2]
+        if not is_exception:
+            return StudentAbort(name, message)
+        known = KNOWN_ERRORS.get(name)
+        if known is None:
+            return StudentError(name, message)
+        return _error_class(known)(name, message)
+
+    def serve_callback(self, request: dict) -> None:
+        """The student's code called a function the test passed to it: call it here, send the result."""
+        try:
+            target, args, kwargs = wire.decode(request.get("args"), self.resolve)
+            if not callable(target) or type(args) is not list or type(kwargs) is not dict:
+                raise wire.WireError("a malformed call of the test's function")
+            if not all(type(k) is str for k in kwargs):
+                raise wire.WireError("a malformed call of the test's function")
+        except (wire.WireError, TypeError, ValueError) as error:
+            raise wire.WireError(str(error)) from None
+        try:
+            result = target(*args, **kwargs)
+            reply = {"ok": self.encode(result, [])}
+        except (StudentGone, CellTimeout, StudentAbort):
+            raise
+        except Exception as error:  # noqa: BLE001 - the student sees only the type of what went wrong
+            reply = {"err": type(error).__name__}
+        self.sock.send(reply)
+
+    def release(self, remote: Remote) -> None:
+        if remote._generation == self.generation and not self.broken:
+            self.releases.append(remote._ident)
+
+
+class _NeedsCallback(Exception):
+    pass
+
+
+_error_classes: dict[type, type] = {}
+
+
+def _error_class(known: type) -> type:
+    """StudentError that is also a `known` builtin exception (made once per type)."""
+    if known not in _error_classes:
+        _error_classes[known] = type(known.__name__, (StudentError, known), {})
+    return _error_classes[known]
+
+
+def _test_environment():
+    """The numpy error state and warning filter under which the test makes this call (None: defaults)."""
+    numpy = sys.modules.get("numpy")
+    env = {}
+    if numpy is not None:
+        err = numpy.geterr()
+        if err != _DEFAULT_NP_ERR:
+            env["np"] = err
+    if warnings.filters and warnings.filters[0][0] == "error" and warnings.filters[0][2] is Warning:
+        env["warnings"] = "error"
+    return env or None
+
+
+_DEFAULT_NP_ERR = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
+
+
+def _student_outputs(outputs) -> list:
+    """The outputs of a student cell, rebuilt by the judge from what the student's process sent."""
+    rebuilt = []
+    for output in outputs if type(outputs) is list else []:
+        if type(output) is not dict:
+            continue
+        kind, text = output.get("output_type"), output.get("text")
+        if kind == "stream" and type(text) is str:
+            rebuilt.append({"output_type": "stream", "name": "stdout", "text": text[:OUTPUT_LIMIT]})
+        elif kind == "execute_result" and type(text) is str:
+            rebuilt.append(
+                {"output_type": "execute_result", "execution_count": None, "metadata": {},
+                 "data": {"text/plain": text[:10000]}}
+            )  # fmt: skip
+        elif kind == "error" and type(output.get("ename")) is str and type(output.get("evalue")) is str:
+            lines = output.get("traceback")
+            lines = [line[:2000] for line in lines[-20:] if type(line) is str] if type(lines) is list else []
+            rebuilt.append(
+                {"output_type": "error", "ename": output["ename"][:100], "evalue": output["evalue"][:2000],
+                 "traceback": lines}
+            )  # fmt: skip
+    return rebuilt
+
+
+def _binary(name: str, reflected: bool = False, pipelined: bool = True):
+    send = "pipelined" if pipelined else "op"
+    if reflected:
+        return lambda self, other: getattr(self._link, send)("binary", [other, self], name)
+    return lambda self, other: getattr(self._link, send)("binary", [self, other], name)
+
+
+def _unary(name: str):
+    return lambda self: self._link.pipelined("unary", [self], name)
+
+
+def _convert(kind: str, result_type: type):
+    def convert(self):
+        value = self._link.op("convert", [self], kind)
+        if type(value) is not result_type:
+            raise TypeError(f"{kind}() of a student object gave a {type(value).__name__}")
+        return value
+
+    return convert
+
+
+class Remote:
+    """A student object, seen from the judge: every use is a request to the student's process.
+
+    Arithmetic operators (+ - * / ** @ ..., unary minus) are pipelined (Link.pipelined): their
+    result is always a Remote, read through its attributes (`(a * b).data`), as the exercises do.
+    """
+
+    __slots__ = ("_link", "_ident", "_generation", "__weakref__")
+
+    def __init__(self, link: Link, ident: int):
+        object.__setattr__(self, "_link", link)
+        object.__setattr__(self, "_ident", ident)
+        object.__setattr__(self, "_generation", link.generation)
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):  # protocols (numpy's __array_interface__ ...) stay local
+            raise AttributeError(name)
+        return self._link.op("getattr", [self, name])
+
+    def __setattr__(self, name, value):
+        self._link.op("setattr", [self, name, value])
+
+    def __call__(self, *args, **kwargs):
+        return self._link.op("call", [self, list(args), kwargs])
+
+    def __getitem__(self, key):
+        return self._link.op("getitem", [self, key])
+
+    def __setitem__(self, key, value):
+        self._link.op("setitem", [self, key, value])
+
+    def __iter__(self):
+        return iter(_convert("list", list)(self))
+
+    def __del__(self):
+        try:
+            self._link.release(self)
+        except Exception:  # noqa: BLE001 - at interpreter exit
+            pass
+
+    __hash__ = object.__hash__
+    __bool__ = _convert("bool", bool)
+    __float__ = _convert("float", float)
+    __int__ = _convert("int", int)
+    __index__ = _convert("int", int)
+    __len__ = _convert("len", int)
+    __repr__ = _convert("repr", str)
+    __str__ = _convert("str", str)
+    __contains__ = _binary("contains", pipelined=False)
+    __neg__, __pos__, __abs__, __invert__ = (_unary(n) for n in ("neg", "pos", "abs", "invert"))
+    # comparisons answer at once: their results decide branches in the test
+    __eq__, __ne__, __lt__, __le__, __gt__, __ge__ = (
+        _binary(n, pipelined=False) for n in ("eq", "ne", "lt", "le", "gt", "ge")
+    )
+
+
+for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and_", "or_", "xor", "lshift",
+              "rshift"):  # fmt: skip
+    _dunder = _name.rstrip("_")
+    setattr(Remote, f"__{_dunder}__", _binary(_name))
+    setattr(Remote, f"__r{_dunder}__", _binary(_name, reflected=True))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 3 and sys.argv[1] == "zygote":
+        zygote(int(sys.argv[2]))

@@ -1,0 +1,269 @@
+"""What crosses between the student's process and the judge: framed JSON, decoded strictly.
+
+Both sides import this file (the sandboxes bind it beside student.py and judge.py), but only the
+judge's decoding matters: the student's side is under the student's control, so whatever it
+sends is treated as hostile bytes. The judge rebuilds plain data from them and nothing else:
+
+    None, bool, int, float, str          as JSON
+    list                                 a JSON array
+    tuple                                {"t": [items]}
+    dict                                 {"d": [[key, value], ...]}   (keys: hashable data)
+    numpy array (numeric or bool dtype)  {"a": [dtype, shape, base64 bytes]}  -> a plain ndarray
+    numpy scalar (same dtypes)           {"n": [dtype, base64 bytes]}
+    a student object                     {"h": id}   (a handle: it stays in the student's process)
+    a judge function                     {"c": id}   (a callback: it stays in the judge's process)
+
+No pickle, no code, no subclasses; sizes, nesting depth and the number of items are bounded.
+A frame is a 4-byte big-endian length and that many bytes of UTF-8 JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import socket
+import struct
+import time
+
+MAX_FRAME = 64 * 1024 * 1024  # bytes in one message (a 1 GB array does not cross)
+MAX_DEPTH = 64  # nesting of lists, tuples and dicts
+MAX_ITEMS = 4_000_000  # values in one message, array elements counted as one value each
+DTYPES = {  # numeric and bool dtypes only, little-endian or byte-order free
+    "|b1", "|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8", "<f2", "<f4", "<f8", "<c8", "<c16",
+}  # fmt: skip
+HEADER = struct.Struct(">I")
+
+
+class WireError(Exception):
+    """The other side sent something that is not a well-formed message of plain data."""
+
+
+class Closed(WireError):
+    """The other side closed the connection (its process ended)."""
+
+
+class Deadline(WireError):
+    """No message arrived in time."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Framing
+
+
+class Connection:
+    """Framed messages over a stream socket.
+
+    buffered=True reads ahead (one system call per message, usually); a socket that also carries
+    file descriptors (the judge's channel to the grader) must be read exactly (buffered=False).
+    A deadline of None blocks (the judge bounds its waits with an alarm instead: fewer calls).
+    """
+
+    def __init__(self, sock: socket.socket, *, buffered: bool = True):
+        self.sock, self.buffered, self.buffer = sock, buffered, bytearray()
+        self._timeout = "unset"
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def send(self, message) -> None:
+        data = json.dumps(message, allow_nan=True, separators=(",", ":")).encode()
+        if len(data) > MAX_FRAME:
+            raise WireError(f"a message of {len(data)} bytes is larger than {MAX_FRAME}")
+        self._set_timeout(None)
+        try:
+            self.sock.sendall(HEADER.pack(len(data)) + data)
+        except OSError as error:
+            raise Closed(f"connection lost ({error})") from None
+
+    def receive(self, deadline: float | None = None):
+        """The next message as parsed JSON (not yet decoded into values)."""
+        size = HEADER.unpack(self._take(HEADER.size, deadline))[0]
+        if size > MAX_FRAME:
+            raise WireError(f"a message of {size} bytes is larger than the limit of {MAX_FRAME}")
+        raw = self._take(size, deadline)
+        try:
+            return json.loads(raw)
+        except (ValueError, RecursionError) as error:
+            raise WireError(f"not a well-formed message ({type(error).__name__})") from None
+
+    def _take(self, size: int, deadline: float | None) -> bytes:
+        while len(self.buffer) < size:
+            want = max(65536, size - len(self.buffer)) if self.buffered else size - len(self.buffer)
+            self._fill(min(want, 1 << 22), deadline)
+        data = bytes(self.buffer[:size])
+        del self.buffer[:size]
+        return data
+
+    def _fill(self, want: int, deadline: float | None) -> None:
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise Deadline("no answer in time")
+            self._set_timeout(remaining)
+        else:
+            self._set_timeout(None)
+        try:
+            chunk = self.sock.recv(want)
+        except TimeoutError:
+            raise Deadline("no answer in time") from None
+        except OSError as error:
+            raise Closed(f"connection lost ({error})") from None
+        if not chunk:
+            raise Closed("the other process ended")
+        self.buffer += chunk
+
+    def _set_timeout(self, timeout) -> None:
+        if timeout is None and self._timeout is None:
+            return
+        self.sock.settimeout(timeout)
+        self._timeout = timeout
+
+
+# ---------------------------------------------------------------------------------------------
+# Values: encoding (either side) and strict decoding (the judge)
+
+
+def encode(value, handle_of, track: list | None = None, refs: dict | None = None, depth: int = 0):
+    """JSON-ready form of `value`; `handle_of(obj)` gives the tagged form of anything not data.
+
+    track: if given, receives every list, dict and ndarray encoded, in order (a call's arguments,
+    whose in-place changes come back). refs: {id(container): position} of containers the other
+    side already has; those are sent as {"r": position} (an in-place change that keeps them).
+    """
+    kind = type(value)
+    if value is None or kind in (bool, int, float, str):
+        return value
+    if depth >= MAX_DEPTH:
+        raise ValueError(f"value nested more than {MAX_DEPTH} deep")
+    if refs and depth and id(value) in refs:  # the container itself (depth 0) is sent by value
+        return {"r": refs[id(value)]}
+    if kind is list:
+        if track is not None:
+            track.append(value)
+        return [encode(item, handle_of, track, refs, depth + 1) for item in value]
+    if kind is tuple:
+        return {"t": [encode(item, handle_of, track, refs, depth + 1) for item in value]}
+    if kind is dict:
+        if track is not None:
+            track.append(value)
+        return {"d": [[encode(k, handle_of, track, refs, depth + 1), encode(v, handle_of, track, refs, depth + 1)]
+                      for k, v in value.items()]}  # fmt: skip
+    numpy = _numpy()
+    if numpy is not None:
+        if kind is numpy.ndarray and _dtype_name(value.dtype) in DTYPES:
+            if track is not None:
+                track.append(value)
+            data = numpy.ascontiguousarray(value).tobytes()
+            return {"a": [_dtype_name(value.dtype), list(value.shape), base64.b64encode(data).decode()]}
+        if isinstance(value, numpy.generic) and kind.__module__ == "numpy" and _dtype_name(value.dtype) in DTYPES:
+            return {"n": [_dtype_name(value.dtype), base64.b64encode(value.tobytes()).decode()]}
+    return handle_of(value)
+
+
+def decode(message, resolve, track: list | None = None, *, limit=MAX_ITEMS):
+    """Rebuild plain values from parsed JSON; `resolve(tag, id)` turns {"h"|"c"|"r": id} into objects.
+
+    Raises WireError for anything that is not exactly one of the documented forms. `track`, if
+    given, receives every list, dict and array decoded, in the order `encode` tracked them.
+    """
+    return _decode(message, resolve, 0, [limit], track)
+
+
+def _decode(node, resolve, depth, budget, track=None):
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise WireError("too many values in one message")
+    kind = type(node)
+    if node is None or kind in (bool, int, float, str):
+        if kind is int and node.bit_length() > 64:
+            raise WireError("an integer with more than 64 bits")
+        return node
+    if depth >= MAX_DEPTH:
+        raise WireError(f"a value nested more than {MAX_DEPTH} deep")
+    if kind is list:
+        result = []
+        if track is not None:
+            track.append(result)
+        result.extend(_decode(item, resolve, depth + 1, budget, track) for item in node)
+        return result
+    if kind is not dict or len(node) != 1:
+        raise WireError("not a value")
+    ((tag, body),) = node.items()
+    if tag == "t" and type(body) is list:
+        return tuple(_decode(item, resolve, depth + 1, budget, track) for item in body)
+    if tag == "d" and type(body) is list:
+        result = {}
+        if track is not None:
+            track.append(result)
+        for pair in body:
+            if type(pair) is not list or len(pair) != 2:
+                raise WireError("a dict entry is not a pair")
+            key = _decode(pair[0], resolve, depth + 1, budget, track)
+            if not _hashable_data(key):
+                raise WireError("a dict key is not a number, string or tuple of them")
+            result[key] = _decode(pair[1], resolve, depth + 1, budget, track)
+        return result
+    if tag == "a" and type(body) is list and len(body) == 3:
+        array = _decode_array(*body, budget=budget)
+        if track is not None:
+            track.append(array)
+        return array
+    if tag == "n" and type(body) is list and len(body) == 2:
+        array = _decode_array(body[0], [], body[1], budget=budget)
+        return array[()]  # a numpy scalar of exactly that dtype
+    if tag in ("h", "c", "r") and type(body) is int:
+        return resolve(tag, body)
+    raise WireError("not a value")
+
+
+def _decode_array(dtype, shape, data, *, budget):
+    numpy = _numpy()
+    if type(dtype) is not str or dtype not in DTYPES:
+        raise WireError(f"an array of dtype {str(dtype)[:20]!r} (only numeric and bool arrays cross)")
+    if type(shape) is not list or len(shape) > 32 or any(type(n) is not int or n < 0 for n in shape):
+        raise WireError("an array with an invalid shape")
+    if type(data) is not str:
+        raise WireError("an array without data")
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except ValueError:
+        raise WireError("an array whose data is not base64") from None
+    count = math.prod(shape)
+    dt = numpy.dtype(dtype)
+    if count * dt.itemsize != len(raw):
+        raise WireError("an array whose data does not match its shape")
+    budget[0] -= count
+    if budget[0] < 0:
+        raise WireError("too many values in one message")
+    return numpy.frombuffer(raw, dtype=dt).reshape(shape).copy()  # a plain, writable ndarray
+
+
+def _hashable_data(key) -> bool:
+    if key is None or type(key) in (bool, int, float, str):
+        return True
+    if type(key) is tuple:
+        return all(_hashable_data(k) for k in key)
+    numpy = _numpy()
+    return numpy is not None and isinstance(key, numpy.generic)
+
+
+def _dtype_name(dtype) -> str:
+    return dtype.str if dtype.kind in "biufc" else ""
+
+
+_np = []
+
+
+def _numpy():
+    """numpy if this process has it (always, in practice), imported once."""
+    if not _np:
+        try:
+            import numpy
+        except ImportError:  # pragma: no cover - the course's environment has numpy
+            numpy = None
+        _np.append(numpy)
+    return _np[0]
