@@ -236,7 +236,13 @@ def _on_alarm(signum, frame):
 
 @contextlib.contextmanager
 def alarm(seconds: float):
-    """Raise CellTimeout in whatever runs after `seconds` (a wait for the student included)."""
+    """Raise CellTimeout in whatever runs after `seconds` (a wait for the student included).
+
+    Nested inside another alarm (replaying the student's cells during a test cell), the outer one
+    is suspended and resumes afterwards with the time it had left: a restart costs the test
+    cell nothing.
+    """
+    outer_left, _ = signal.setitimer(signal.ITIMER_REAL, 0)
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
@@ -244,6 +250,8 @@ def alarm(seconds: float):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer_left > 0:
+            signal.setitimer(signal.ITIMER_REAL, outer_left)
 
 
 def _global_names(code: types.CodeType) -> set[str]:

@@ -154,9 +154,11 @@ def encode(value, handle_of, track: list | None = None, refs: dict | None = None
                       for k, v in value.items()]}  # fmt: skip
     numpy = _numpy()
     if numpy is not None:
-        if kind is numpy.ndarray and _dtype_name(value.dtype) in DTYPES:
+        if isinstance(value, numpy.ndarray) and _dtype_name(value.dtype) in DTYPES:
             if track is not None:
                 track.append(value)
+            if kind is not numpy.ndarray:  # a subclass crosses as its data, nothing of its methods
+                value = numpy.ndarray.view(value, numpy.ndarray)
             data = numpy.ascontiguousarray(value).tobytes()
             return {"a": [_dtype_name(value.dtype), list(value.shape), base64.b64encode(data).decode()]}
         if isinstance(value, numpy.generic) and kind.__module__ == "numpy" and _dtype_name(value.dtype) in DTYPES:

@@ -25,7 +25,7 @@ import pytest
 from autograder.cli import main
 from autograder.course import Course
 from tests.conftest import REPO_ROOT
-from tests.hostile import SECRET_ENV, SECRET_VALUE, scenarios
+from tests.hostile import SECRET_ENV, SECRET_VALUE, forgery_scenarios, scenarios
 from tests.secret_text import html_text, leaks, secret_lines
 
 pytestmark = pytest.mark.slow
@@ -142,6 +142,25 @@ def test_cheating_with_patched_helpers_gains_nothing(graded_class):
     for cheat in ("stubs-and-patched-helpers", "stubs-and-redefined-test-helpers", "stubs-and-cheat-above-the-helpers"):
         assert rows[cheat]["score"] == rows["stubs"]["score"], cheat
     assert float(rows["stubs"]["score"]) < float(rows["correct"]["score"])
+
+
+def test_forgery_earns_exactly_what_the_honest_answers_earn(graded_class):
+    """Stub answers plus an attack on the grader (rewriting tests, frames, descriptors, the
+    sending code; exiting; raising BaseExceptions; lying return values): the stubs' score."""
+    _, _, rows, *_ = graded_class
+    honest = {"return-ndarray-subclass": "return-constant-array"}  # the same data, as a plain array
+    for name in forgery_scenarios():
+        assert rows[name]["status"] == "graded", (name, rows[name])
+        assert rows[name]["score"] == rows[honest.get(name, "stubs")]["score"], (name, rows[name])
+
+
+def test_a_function_that_hangs_costs_only_the_cells_that_call_it(graded_class):
+    _, _, rows, *_ = graded_class
+    expected = json.loads((FIXTURES / "expected.json").read_text())["correct"]["passed"]
+    row = rows["one-function-loops-forever"]
+    failing = [test for test in expected if row[test] != rows["correct"][test]]
+    assert row["status"] == "graded"
+    assert failing == ["neuron_forward", "neuron_dw", "neuron_dx"]
 
 
 def test_removed_or_altered_tests_are_restored_and_reported(graded_class):
