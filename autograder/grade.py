@@ -153,9 +153,12 @@ def _start_worker(course: Course, sandbox: bool) -> None:
 def _grade_in_worker(assignment_id: str, student: str) -> Outcome:
     from autograder import sandbox
 
-    sandbox.LAST_RUN.clear()
     start = time.monotonic()
-    result = _api.autograde(assignment_id, student, force=True, create=True)
+    for _attempt in range(2):  # a failure of the grader's own processes (not the student's) is retried once
+        sandbox.LAST_RUN.clear()
+        result = _api.autograde(assignment_id, student, force=True, create=True)
+        if result["success"] or sandbox.DIED not in result.get("log", "") + result.get("error", ""):
+            break
     seconds = time.monotonic() - start
     run = sandbox.LAST_RUN[0] if sandbox.LAST_RUN else None
     timing = {"sandbox": run.seconds, **run.phases} if run else {}

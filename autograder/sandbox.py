@@ -41,7 +41,7 @@ from autograder import wire
 HERE = Path(__file__).resolve().parent
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
-OK, TIMEOUT, DIED, CPU_LIMIT, OUTPUT_LIMIT = "ok", "timeout", "kernel died", "cpu time limit", "output limit"
+OK, TIMEOUT, DIED = "ok", "timeout", "grader error"  # DIED: the judge ended early (ours to fix, retried once)
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def _bwrap_args(kind: str, limits: Limits) -> list[str]:
     # The private /tmp first: mounts are applied in order, and a Python environment that lives
     # under /tmp (a clone in a temporary directory) must be bound on top of it, not hidden by it.
     args += ["--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
-    args += ["--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev"]
+    args += ["--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev"]
     for name in ("bin", "lib", "lib64", "sbin"):
         if Path(f"/{name}").is_symlink():
             args += ["--symlink", os.readlink(f"/{name}"), f"/{name}"]

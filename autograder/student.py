@@ -118,19 +118,13 @@ def _student_process(fd: int, limits: dict, isolate: bool) -> None:
 
 
 def _enter_private_filesystem(limits: dict) -> None:
-    """A fresh /tmp of bounded size; /dev/shm and every other path read-only (the rest is read-only already)."""
-    ms_rdonly, ms_nosuid, ms_nodev, ms_remount, ms_bind, ms_rec, ms_private = 1, 2, 4, 32, 4096, 16384, 1 << 18
+    """A fresh /tmp of bounded size, and a /proc of its own (bubblewrap made everything else read-only)."""
+    ms_rdonly, ms_nosuid, ms_nodev, ms_noexec, ms_rec, ms_private = 1, 2, 4, 8, 16384, 1 << 18
     _libc_call("mount", b"none", b"/", None, ms_rec | ms_private, None)
     size = f"size={int(limits['tmp_bytes'])},mode=1777".encode()
     _libc_call("mount", b"tmpfs", b"/tmp", b"tmpfs", ms_nosuid | ms_nodev, size)
-    if os.path.isdir("/dev/shm"):
-        _libc_call("mount", b"tmpfs", b"/dev/shm", b"tmpfs", ms_rdonly | ms_nosuid | ms_nodev, b"size=4k")
-    try:  # /dev itself: a tmpfs made by bubblewrap, writable unless remounted
-        _libc_call("mount", b"none", b"/dev", None, ms_remount | ms_bind | ms_rdonly | ms_nosuid, None)
-    except OSError:
-        pass
     try:  # a /proc that shows only this namespace; where the kernel refuses, hide /proc instead
-        _libc_call("mount", b"proc", b"/proc", b"proc", ms_nosuid | ms_nodev | 8, None)
+        _libc_call("mount", b"proc", b"/proc", b"proc", ms_nosuid | ms_nodev | ms_noexec, None)
     except OSError:
         _libc_call("mount", b"tmpfs", b"/proc", b"tmpfs", ms_rdonly | ms_nosuid | ms_nodev, b"size=4k")
     os.chdir("/tmp")

@@ -26,7 +26,7 @@ ASSIGNMENT = "01-chain-rule"
 PREFIX = "SECRETMARK-"
 
 # The search never holds the marker itself: it looks for PREFIX followed by 32 hex digits.
-SEARCH = r'''
+SEARCH = r"""
 def _search_everything(where, root="/"):
     import gc, os, re, sys, types
     pattern = re.compile(PREFIX + "[0-9a-f]{32}")
@@ -88,7 +88,7 @@ def _search_everything(where, root="/"):
             except OSError:
                 pass
     print(where, "searched", looked, "FOUND" if found else "found nothing", sorted(set(found)))
-'''.replace("PREFIX", repr(PREFIX))
+""".replace("PREFIX", repr(PREFIX))
 
 
 def test_the_search_finds_a_marker_where_there_is_one(tmp_path, capsys):
