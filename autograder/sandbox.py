@@ -140,6 +140,11 @@ class _Cgroups:
     def __init__(self, processes: int, memory_bytes: int | None):
         self.paths: list[Path] = []
         name = f"backprop-autograder/{uuid.uuid4().hex[:12]}"
+        for leftover in CGROUP_ROOT.glob("*/backprop-autograder/*/"):  # of graders that were killed
+            try:
+                leftover.rmdir()  # only an empty one goes
+            except OSError:
+                pass
         for controller, limit_file, value in (
             ("pids", "pids.max", processes),
             ("memory", "memory.limit_in_bytes", memory_bytes),
@@ -247,6 +252,38 @@ def _debug_log(kind: str):
     return open(Path(folder) / f"{kind}-{os.getpid()}.log", "ab")  # noqa: SIM115 - the zygote keeps it
 
 
+WATCH_INTERVAL = 0.25  # seconds between two looks at the student sandbox's memory
+ZYGOTE_ALLOWANCE = 512 * 1024**2  # the zygote itself (numpy imported) and the kernel's rounding
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _memory_of(root: int) -> int:
+    """Resident bytes of process `root` and all its descendants (a sandbox's whole memory).
+
+    A memory cgroup would do this in the kernel, but not every machine has one that accounts
+    (these machines' v1 memory controller counts nothing): this works everywhere, for any user.
+    """
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as f:
+                    ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, ()))
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as f:
+                total += int(f.read().split()[1]) * PAGE
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
 _zygotes: dict[tuple, Zygote] = {}
 
 
@@ -302,7 +339,14 @@ def run_notebook(cells: list[dict], limits: Limits = Limits(), *, preamble: str 
         _send_socket(channel, student_pid[1])
         deadline = start + limits.wall_time
         while True:
-            message = channel.receive(deadline)
+            try:
+                message = channel.receive(min(deadline, time.monotonic() + WATCH_INTERVAL))
+            except wire.Deadline:
+                if time.monotonic() >= deadline:
+                    raise
+                if _memory_of(student_zygote.process.pid) > limits.memory_bytes + ZYGOTE_ALLOWANCE:
+                    student_zygote.kill(student_pid[0])  # the judge sees the process end, and replaces it
+                continue
             if "cell" in message:
                 result.outputs[int(message["cell"])] = message["outputs"]
             elif message.get("restart"):

@@ -80,23 +80,26 @@ class Connection:
             raise Closed(f"connection lost ({error})") from None
 
     def receive(self, deadline: float | None = None):
-        """The next message as parsed JSON (not yet decoded into values)."""
-        size = HEADER.unpack(self._take(HEADER.size, deadline))[0]
+        """The next message as parsed JSON (not yet decoded into values).
+
+        A Deadline leaves what arrived so far in the buffer: the next call goes on from there.
+        """
+        self._have(HEADER.size, deadline)
+        size = HEADER.unpack(self.buffer[: HEADER.size])[0]
         if size > MAX_FRAME:
             raise WireError(f"a message of {size} bytes is larger than the limit of {MAX_FRAME}")
-        raw = self._take(size, deadline)
+        self._have(HEADER.size + size, deadline)
+        raw = bytes(self.buffer[HEADER.size : HEADER.size + size])
+        del self.buffer[: HEADER.size + size]
         try:
             return json.loads(raw)
         except (ValueError, RecursionError) as error:
             raise WireError(f"not a well-formed message ({type(error).__name__})") from None
 
-    def _take(self, size: int, deadline: float | None) -> bytes:
+    def _have(self, size: int, deadline: float | None) -> None:
         while len(self.buffer) < size:
             want = max(65536, size - len(self.buffer)) if self.buffered else size - len(self.buffer)
             self._fill(min(want, 1 << 22), deadline)
-        data = bytes(self.buffer[:size])
-        del self.buffer[:size]
-        return data
 
     def _fill(self, want: int, deadline: float | None) -> None:
         if deadline is not None:

@@ -17,12 +17,13 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO_ROOT
-from tests.hostile import _answers_after, _stubs_after
+from tests.hostile import _answers_after, _append, _stubs_after
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.geteuid() != 0, reason="needs root to become nobody")]
 ASSIGNMENT = "01-chain-rule"
@@ -66,6 +67,22 @@ for _place in ("/dev/shm/fill", "/tmp/fill", "/fill", "/dev/fill", "/sandbox/fil
 """
 
 
+HOARD_MEMORY = """
+import os, time
+import numpy as np
+done_reading, done_writing = os.pipe()
+for _ in range(6):  # 6 x 500 MB: each process is under its own address-space limit, the sandbox is not
+    if os.fork() == 0:
+        hoard = np.ones(500 * 1024**2 // 8)
+        os.write(done_writing, b"x")
+        time.sleep(1000)
+for _ in range(6):
+    os.read(done_reading, 1)
+time.sleep(2)  # the grader looks four times a second
+print("the hoard survived")
+"""
+
+
 def _grant_traverse(paths: list[Path]) -> list[tuple[Path, int]]:
     """Let others traverse every folder on the way to `paths` (and read them); returns what to undo."""
     changed = []
@@ -81,8 +98,9 @@ def _grant_traverse(paths: list[Path]) -> list[tuple[Path, int]]:
 
 
 @pytest.fixture(scope="module")
-def graded_as_nobody(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("unprivileged")
+def graded_as_nobody():
+    tmp = Path(tempfile.mkdtemp(prefix="autograder-unprivileged-"))
+    tmp.chmod(0o755)
     python = Path(sys.executable)
     undo = _grant_traverse([python.parent, python.resolve().parent, Path(sys.base_prefix).resolve(), REPO_ROOT, tmp])
     try:
@@ -93,6 +111,7 @@ def graded_as_nobody(tmp_path_factory):
             "a-forks-to-the-limit-and-sleeps": _answers_after(FORK_AND_SLEEP, "return None"),
             "a-fills-every-file-system": _answers_after(FILL_EVERYTHING, "return None"),
             "a-raises-bdb-quit": _answers_after("import bdb", "raise bdb.BdbQuit()"),
+            "a-hoards-memory-in-many-processes": _append(HOARD_MEMORY),
             "a-replaces-showtraceback": _stubs_after(
                 "from IPython.core.interactiveshell import InteractiveShell\n"
                 "InteractiveShell.showtraceback = lambda *a, **k: None\n"
@@ -104,7 +123,7 @@ def graded_as_nobody(tmp_path_factory):
             shutil.copy(SAMPLES / "correct.ipynb", folder / f"b-correct-{i}.ipynb")
         state = tmp / "state"
         state.mkdir()
-        (tmp / "limits.py").write_text("c = get_config()\nc.SandboxExecute.cell_timeout = 10\n")
+        (tmp / "limits.py").write_text("c = get_config()\nc.SandboxExecute.cell_timeout = 30\n")
         user = pwd.getpwnam(USER)
         for path in [tmp, state, folder, *folder.iterdir(), tmp / "limits.py"]:
             os.chown(path, user.pw_uid, user.pw_gid)
@@ -128,6 +147,7 @@ def graded_as_nobody(tmp_path_factory):
     finally:
         for folder, mode in reversed(undo):
             folder.chmod(mode)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _printed(state: Path, student: str) -> str:
@@ -161,6 +181,17 @@ def test_no_writable_file_system_outlives_its_bounds(graded_as_nobody):
     assert written["/tmp/fill"] <= 64 * 1024 * 1024  # the student's private /tmp
     assert written["/dev/shm/fill"] == written["/fill"] == written["/dev/fill"] == written["/sandbox/fill"] == 0
     assert rows["a-fills-every-file-system"]["status"] == "graded"
+
+
+def test_a_sandbox_that_outgrows_its_memory_is_stopped(graded_as_nobody):
+    rows, state = graded_as_nobody
+    full = json.loads((SAMPLES.parent / "expected.json").read_text())["correct"]["score"]
+    assert rows["a-hoards-memory-in-many-processes"]["score"] == str(full)  # its answers are correct
+    assert "the hoard survived" not in _printed(state, "a-hoards-memory-in-many-processes")
+    notebook = next((state / "autograded" / "a-hoards-memory-in-many-processes" / ASSIGNMENT).glob("*.ipynb"))
+    errors = [o["ename"] for c in json.loads(notebook.read_text())["cells"] for o in c.get("outputs", [])
+              if o["output_type"] == "error"]  # fmt: skip
+    assert errors == ["ProcessEnded"]  # stopped by the memory watch, not by the cell's time limit
 
 
 def test_errors_that_hide_themselves_still_fail_their_cells(graded_as_nobody):
