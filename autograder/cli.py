@@ -38,7 +38,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--student", action="append", metavar="S", help="(re)grade this student (repeatable)")
     p.add_argument("--workers", type=int, metavar="N", help="parallel graders (default: number of cores)")
     p.add_argument("--regrade", action="store_true", help="grade again students already graded or failed")
-    p.add_argument("--shard", type=_shard, metavar="I/N", help="grade only shard I of N of the class")
+    p.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="I/N",
+        help="grade only shard I of N of the class; 'auto' (or auto/N) reads I (and N) from a SLURM "
+        "array job or a Kubernetes indexed Job",
+    )
+    p.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="grade on a Dask cluster: a scheduler address (tcp://host:8786) or local[:N] (N worker processes); "
+        "use a PostgreSQL gradebook (--db-url) shared with the workers",
+    )
     p.add_argument("--timings", type=Path, metavar="FILE.json", help="write where each submission's time went")
     p.add_argument(
         "--unsafe-no-sandbox",
@@ -94,6 +106,9 @@ def run_grade(course, args) -> int:
     from autograder.grade import grade
     from autograder.records import FAILED
 
+    if args.dask:  # Dask's own progress and shutdown messages: only its warnings and errors
+        logging.getLogger("distributed").setLevel(logging.ERROR)
+
     outcomes = grade(
         course,
         args.assignment,
@@ -102,6 +117,7 @@ def run_grade(course, args) -> int:
         regrade=args.regrade,
         shard=args.shard,
         sandbox=not args.unsafe_no_sandbox,
+        dask=args.dask,
     )
     failed = [o for o in outcomes if o.status == FAILED]
     print(f"graded {len(outcomes) - len(failed)}, failed {len(failed)} of {len(outcomes)} submission(s)")
@@ -138,6 +154,15 @@ def run_feedback(course, args) -> int:
 
 
 def _shard(text: str) -> tuple[int, int]:
+    if text == "auto" or text.startswith("auto/"):
+        from autograder.cluster import shard_from_environment
+
+        try:
+            count = int(text.split("/")[1]) if "/" in text else None
+            i, n = shard_from_environment(count)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+        return _shard(f"{i}/{n}")
     try:
         i, n = (int(part) for part in text.split("/"))
     except ValueError:

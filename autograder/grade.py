@@ -9,6 +9,7 @@ stores the scores. Around it we add what a large class needs:
   asked for, and a status is written only after nbgrader has stored the grade, so a run killed
   at any point loses nothing and the next run finishes the rest;
 - shards: `--shard i/n` takes a stable 1/n of the class, so n machines can share one database;
+- a cluster: `--dask ADDRESS` runs one Dask task per student instead (autograder/cluster.py);
 - a submission nbgrader cannot grade is recorded as failed with a reason, never as a zero.
 """
 
@@ -79,6 +80,7 @@ def grade(
     regrade: bool = False,
     shard: tuple[int, int] | None = None,
     sandbox: bool = True,
+    dask: str | None = None,
     progress=None,
 ) -> list[Outcome]:
     """Autograde the submissions of `assignment_id`; returns one Outcome per student graded now."""
@@ -99,7 +101,13 @@ def grade(
     release(course, [assignment_id], into=course.grading_release_dir)
     statuses = course.statuses()
     outcomes = []
-    for outcome in _run(course, assignment_id, todo, workers or os.cpu_count() or 1, sandbox):
+    if dask:  # a Dask cluster (autograder/cluster.py): one task per student
+        from autograder.cluster import grade_on_dask
+
+        running = grade_on_dask(course, assignment_id, todo, dask, sandbox=sandbox) if todo else iter(())
+    else:
+        running = _run(course, assignment_id, todo, workers or os.cpu_count() or 1, sandbox)
+    for outcome in running:
         statuses.set(assignment_id, outcome.student, outcome.status, outcome.reason)
         outcomes.append(outcome)
         progress.update(outcome)

@@ -1,0 +1,163 @@
+"""Grade on a Dask cluster: one task per student, statuses written here, grades by the workers.
+
+    python -m autograder --db-url postgresql+psycopg2://... grade ID --dask tcp://scheduler:8786
+    python -m autograder grade ID --dask local:4        # a LocalCluster of 4 worker processes
+
+A worker grades a submission exactly as local grading does (nbgrader's autograde, the same two
+sandboxes, the same limits) and writes the grades into the shared gradebook; this process, the
+client, writes each submission's status when its task ends, so a status exists only for a
+finished submission and exists once. Faults:
+
+- a worker killed in the middle of a submission: the scheduler runs the task again on another
+  worker (nbgrader's autograde with force=True overwrites what the first attempt wrote);
+- a submission whose task has killed `allowed-failures` workers (Dask's setting, 3 by default)
+  ends `failed` with that reason, not in an endless retry;
+- the client or the scheduler stops: nothing is lost; running `grade` again grades the rest
+  (students with a status are skipped, as in local grading).
+
+What workers need: the course's Python environment (with bubblewrap), the course source at the
+same path as here (solutions/ and this package), and the gradebook URL (given with the task).
+Nothing else of the instructor's (no state directory, no submissions folder: each task carries
+its submission's notebook files, see `_files_of`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from autograder.course import Course
+from autograder.grade import Outcome
+from autograder.records import FAILED
+
+ALLOWED_FAILURES = 3  # workers a submission may take down before it is failed
+
+
+def grade_on_dask(course: Course, assignment_id: str, students: list[str], address: str, *, sandbox: bool = True):
+    """Yield an Outcome per student as the cluster finishes them (in completion order)."""
+    import dask
+    from distributed import Client, as_completed
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+        cluster = _local_cluster(address) if address.startswith("local") else None
+        with Client(cluster if cluster is not None else address) as client:
+            # the release the grader made of the current source: CheckSubmission's template
+            release = client.scatter(_files_in(course.grading_release_dir / assignment_id), broadcast=True)
+            futures = {
+                client.submit(
+                    grade_submission,
+                    course,
+                    assignment_id,
+                    student,
+                    _files_of(course, assignment_id, student),
+                    release,
+                    sandbox,
+                    key=f"grade-{assignment_id}-{student}-{time.monotonic_ns()}",
+                    pure=False,
+                ): student
+                for student in students
+            }
+            yield from _outcomes(course, assignment_id, futures, as_completed(futures))
+        if cluster is not None:
+            cluster.close()
+
+
+def _outcomes(course: Course, assignment_id: str, futures: dict, completed) -> Iterator[Outcome]:
+    from distributed.scheduler import KilledWorker
+
+    for future in completed:
+        student = futures[future]
+        try:
+            outcome, autograded = future.result()
+            _write_files(course.autograded_dir / student / assignment_id, autograded)  # for feedback
+            yield outcome
+        except KilledWorker:
+            yield Outcome(student, FAILED, f"grader error: grading it ended {ALLOWED_FAILURES} worker processes")
+        except Exception as error:  # noqa: BLE001 - the grader's own failure, reported per student
+            yield Outcome(student, FAILED, f"grading error: {type(error).__name__}: {error}")
+
+
+def _local_cluster(address: str):
+    """`local` or `local:N`: N worker processes on this machine (default: the number of cores)."""
+    from distributed import LocalCluster
+
+    _, _, count = address.partition(":")
+    workers = int(count) if count else os.cpu_count() or 1
+    return LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.CRITICAL,  # the workers' start and shutdown chatter
+    )
+
+
+def _files_of(course: Course, assignment_id: str, student: str, *, kind: str = "submitted") -> dict[str, bytes]:
+    """A submission's files (relative path -> bytes): they travel with the task and its result."""
+    return _files_in((course.submitted_dir if kind == "submitted" else course.autograded_dir) / student / assignment_id)
+
+
+def _files_in(folder: Path) -> dict[str, bytes]:
+    if not folder.is_dir():
+        return {}
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _write_files(folder: Path, files: dict[str, bytes]) -> None:
+    for name, data in files.items():
+        target = (folder / name).resolve()
+        if folder.resolve() not in target.parents:
+            continue  # a path that would leave the folder
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+# ---------------------------------------------------------------------------------------------
+# On the worker
+
+
+_workers: dict[tuple, object] = {}  # (course, sandbox) -> this worker process's NbGraderAPI
+
+
+def grade_submission(course: Course, assignment_id: str, student: str, files: dict, release: dict, sandbox: bool):
+    """Grade one submission on this worker; (its Outcome, its autograded files).
+
+    The submission's files go into a state directory of this worker process's own, beside the
+    release the client made (the gradebook already knows the assignment: the client registered it).
+    """
+    import tempfile
+
+    from autograder import grade
+
+    key = (course, sandbox)
+    if key not in _workers:
+        state = Path(tempfile.mkdtemp(prefix="autograder-worker-"))
+        local = Course(root=course.root, state=state, db_url=course.db_url, extra_config=course.extra_config)
+        _workers[key] = (local, local.api(sandbox=sandbox))
+    local, api = _workers[key]
+    _write_files(local.grading_release_dir / assignment_id, release)
+    _write_files(local.submitted_dir / student / assignment_id, files)
+    grade._api = api
+    outcome = grade._grade_in_worker(assignment_id, student)
+    return outcome, _files_of(local, assignment_id, student, kind="autograded")
+
+
+def shard_from_environment(count: int | None = None) -> tuple[int, int]:
+    """(i, n) of this job-array task: SLURM array jobs, or Kubernetes indexed Jobs (with n given).
+
+    SLURM sets SLURM_ARRAY_TASK_ID, _MIN and _COUNT; a Kubernetes indexed Job sets
+    JOB_COMPLETION_INDEX (from 0) and the Job's completions must be given as `auto/N`.
+    """
+    env = os.environ
+    if "SLURM_ARRAY_TASK_ID" in env:
+        first = int(env.get("SLURM_ARRAY_TASK_MIN", "0"))
+        total = count or int(env["SLURM_ARRAY_TASK_COUNT"])
+        return int(env["SLURM_ARRAY_TASK_ID"]) - first + 1, total
+    if "JOB_COMPLETION_INDEX" in env:
+        if not count:
+            raise ValueError("--shard auto in a Kubernetes indexed Job needs the count: --shard auto/N")
+        return int(env["JOB_COMPLETION_INDEX"]) + 1, count
+    raise ValueError("--shard auto: no SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX in the environment")

@@ -1,0 +1,101 @@
+"""Grading a class on a Dask cluster, with the real PostgreSQL gradebook, survives a killed worker.
+
+A LocalCluster of two worker processes (started here, as an instructor's cluster would be)
+grades a class of 60 mixed submissions through `grade --dask ADDRESS`; one worker process is
+killed with SIGKILL in the middle. Every student ends with exactly one status, and statuses and
+scores equal those of local grading of the same class.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from autograder.course import Course
+from autograder.records import FAILED, GRADED
+from tests.conftest import REPO_ROOT
+from tests.hostile import _stub_everything, _with_answers
+
+pytestmark = pytest.mark.slow
+ASSIGNMENT = "01-chain-rule"
+SAMPLES = REPO_ROOT / "tests" / "fixtures" / ASSIGNMENT / "submissions"
+KINDS = ["correct", "partial", "blank", "malformed", "stubs"]
+
+
+def write_class(folder, size: int = 60) -> None:
+    folder.mkdir()
+    stubs = _with_answers(_stub_everything)(json.loads((SAMPLES / "correct.ipynb").read_text()))
+    for i in range(size):
+        kind = KINDS[i % len(KINDS)]
+        target = folder / f"student{i:03d}-{kind}.ipynb"
+        if kind == "stubs":
+            target.write_text(json.dumps(stubs))
+        else:
+            shutil.copy(SAMPLES / f"{kind}.ipynb", target)
+
+
+def cli(course: Course, *args, **kwargs):
+    base = [sys.executable, "-m", "autograder", "--state", str(course.state), "--db-url", course.db_url]
+    return subprocess.Popen([*base, *args], cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+
+
+def exported(course: Course, path) -> dict[str, tuple]:
+    process = cli(course, "export", "--out", str(path))
+    assert process.wait(timeout=300) == 0, process.stderr.read()
+    with open(path, newline="") as f:
+        return {r["student"]: (r["status"], r["score"]) for r in csv.DictReader(f) if r["assignment"] == ASSIGNMENT}
+
+
+def test_a_class_graded_on_dask_survives_a_killed_worker(tmp_path):
+    from distributed import Client, LocalCluster
+
+    from tests.pgserver import postgres_server
+
+    write_class(tmp_path / "class")
+    local = Course.locate(root=REPO_ROOT, state=tmp_path / "local")
+    assert cli(local, "collect", ASSIGNMENT, str(tmp_path / "class")).wait(timeout=300) == 0
+    assert cli(local, "grade", ASSIGNMENT, "--workers", "2").wait(timeout=900) == 0
+    expected = exported(local, tmp_path / "local.csv")
+
+    with (
+        postgres_server() as url,
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        course = Course.locate(root=REPO_ROOT, state=tmp_path / "cluster", db_url=url)
+        assert cli(course, "collect", ASSIGNMENT, str(tmp_path / "class")).wait(timeout=300) == 0
+        grading = cli(course, "grade", ASSIGNMENT, "--dask", cluster.scheduler_address)
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and _graded(course) < 10:
+            time.sleep(0.1)
+        assert _graded(course) < 60, "the kill should land mid-run"
+        victim = sorted(client.run(os.getpid).values())[0]
+        os.kill(victim, signal.SIGKILL)
+        assert grading.wait(timeout=900) == 0, grading.stderr.read()
+        book = course.statuses()
+        statuses = book.all()
+        book.close()
+        rows = exported(course, tmp_path / "cluster.csv")
+
+    assert len([key for key in statuses if key[0] == ASSIGNMENT]) == 60  # one status per student
+    assert {s.status for s in statuses.values()} == {GRADED, FAILED}
+    assert rows == expected
+
+
+def _graded(course) -> int:
+    try:
+        statuses = course.statuses()
+    except Exception:  # noqa: BLE001 - the table is being created
+        return 0
+    try:
+        return sum(s.status in (GRADED, FAILED) for s in statuses.all().values())
+    finally:
+        statuses.close()
