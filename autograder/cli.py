@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = steps.add_parser("export", help="write grades as CSV")
-    p.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
+    p.add_argument("--out", type=Path, metavar="FILE.csv", help="default: <state>/exports/grades.csv")
     p.add_argument("--canvas", type=Path, metavar="FILE.csv", help="also write a Canvas gradebook import file")
     p.add_argument("--assignment", action="append", metavar="ID", help="only this assignment (repeatable)")
     p.add_argument("--all", action="store_true", help="every assignment of the gradebook, also without collected work")
@@ -203,6 +203,7 @@ def run_export(course, args) -> int:
     for option, trait in (("late_policy", "policy"), ("penalty_per_day", "penalty_per_day"), ("grace", "grace")):
         if getattr(args, option) is not None:
             setattr(deadlines, trait, getattr(args, option))
+    args.out = args.out or course.state / "exports" / "grades.csv"
     rows = export(
         course, args.out, canvas=args.canvas, assignment_ids=args.assignment, all_assignments=args.all,
         deadlines=deadlines,
