@@ -233,6 +233,7 @@ def _is_base64(value) -> bool:
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 1rem auto; padding: 0 1rem; line-height: 1.45; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f8fa; padding: .5rem; margin: .3rem 0; }
+th { white-space: nowrap; }
 table { border-collapse: collapse; margin: .5rem 0; } th, td { border: 1px solid #ccc; padding: .2rem .5rem;
   text-align: left; vertical-align: top; overflow-wrap: anywhere; }
 table.tests td:last-child { white-space: pre-wrap; max-width: 36rem; }

@@ -231,3 +231,21 @@ def test_bad_paths_and_wrong_order_get_one_line_errors(graded, tmp_path, capsys)
     assert "run grade first" in capsys.readouterr().err
     assert run(fresh, "export", "--out", str(tmp_path / "g.csv")) == 0
     assert {r["assignment"] for r in read_csv(tmp_path / "g.csv")} == {ASSIGNMENT}  # only collected work
+
+
+def test_readme_demo_runs_as_written(tmp_path):
+    """The README's sample-class block, run by bash, with its state directory moved to tmp_path."""
+    import re
+    import subprocess
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    block = re.search(r"Try it on a sample class.*?```bash\n(.*?)```", readme, re.S).group(1)
+    assert "autograder/demo-state" in block and "--state autograder/demo-state" in block
+    script = block.replace("make build\n", "").replace("autograder/demo-state", str(tmp_path / "demo-state"))
+    script = script.replace(".venv/bin/python", str(REPO_ROOT / ".venv" / "bin" / "python"))
+    done = subprocess.run(["bash", "-e", "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    rows = {r["student"]: r for r in read_csv(tmp_path / "demo-state" / "exports" / "grades.csv")}
+    assert rows["1005"]["status"] == "missing" and rows["1001"]["final_score"] == "19.8"
+    assert (tmp_path / "demo-state" / "feedback.zip").is_file()
