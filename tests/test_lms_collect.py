@@ -215,3 +215,30 @@ def test_repo_ignores_grade_files_written_in_its_root():
         ["git", "check-ignore", *names], cwd=REPO_ROOT, capture_output=True, text=True
     ).stdout.split()
     assert ignored == names
+
+
+def test_deadlines_from_a_config_file_with_time_zone_and_extensions(tmp_path):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from autograder.course import Course
+    from autograder.deadlines import Deadlines, late_penalty
+
+    config = tmp_path / "term.py"
+    config.write_text(
+        "c.Deadlines.due = {'01-chain-rule': '2026-03-02 23:59'}\n"
+        "c.Deadlines.extensions = {'01-chain-rule': {'ann': '2d', 'bob': '2026-03-03T12:00+00:00'}}\n"
+        "c.Deadlines.timezone = 'Europe/Berlin'\n"
+        "c.Deadlines.policy = 'per-day'\nc.Deadlines.penalty_per_day = 0.25\nc.Deadlines.grace = '10m'\n"
+    )
+    deadlines = Deadlines(config=Course.locate(root=REPO_ROOT, state=tmp_path / "s", config=config).nbgrader_config())
+    berlin = ZoneInfo("Europe/Berlin")
+    due = deadlines.due_for(ASSIGNMENT, "carl")
+    assert due == datetime(2026, 3, 2, 23, 59, tzinfo=berlin)
+    assert deadlines.due_for(ASSIGNMENT, "ann") == due + timedelta(days=2)
+    assert deadlines.due_for(ASSIGNMENT, "bob") == datetime(2026, 3, 3, 13, 0, tzinfo=berlin)
+    assert late_penalty(deadlines, due, due + timedelta(minutes=9), 20, 20).penalty == 0  # within grace
+    assert late_penalty(deadlines, due, due + timedelta(minutes=11), 20, 20).penalty == 5  # one started day
+    assert late_penalty(deadlines, due, due + timedelta(days=1, minutes=1), 20, 20).penalty == 10
+    assert late_penalty(deadlines, due, due + timedelta(days=9), 3, 20).penalty == 3  # never below zero
+    assert late_penalty(deadlines, None, due + timedelta(days=9), 3, 20).late_by is None  # no deadline
