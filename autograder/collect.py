@@ -8,7 +8,9 @@ Who a file belongs to comes from the LMS's layout, never from a name the student
 - moodle: `Anna Müller_1234_assignsubmission_file_/<name>.ipynb` (or flat, without the `/`):
   student 1234 (the participant number), from the folder;
 - blackboard: `<Assignment>_<username>_attempt_2026-03-02-23-59-00_<name>.ipynb`: the username;
-- plain: `<student>.ipynb` at any folder depth: the file name, made a safe id.
+- plain: `<student>.ipynb` at any folder depth: the file name, made a safe id; with a roster, a
+  file named after one rostered student ('Müller, Anna', 'Anna Müller', their login or email
+  user name) is taken as that student (and noted).
 
 `--lms NAME` picks one; by default the layout that matches most notebooks is used (plain if no
 LMS layout matches). `--pattern REGEX` gives another layout: a regular expression that must
@@ -105,16 +107,20 @@ def collect(
     report = CollectReport()
     layout, regex = _layout(files, lms, pattern)
     report.layout = layout
+    statuses = course.statuses()
+    roster = statuses.roster()
+    by_name = _roster_names(roster) if layout == "plain" else {}
     candidates: dict[str, list[Candidate]] = {}
     for path, size, mtime, read in files:
         found = _candidate(path, size, mtime, read, layout, regex, tz)
         if isinstance(found, str):
             report.skipped[path] = found
-        else:
-            candidates.setdefault(found.student, []).append(found)
+            continue
+        if found.student not in roster and _name_key(found.name or found.student) in by_name:
+            found.student = by_name[_name_key(found.name or found.student)]
+            report.notes.append(f"{path}: taken as student {found.student}, whose roster name it is")
+        candidates.setdefault(found.student, []).append(found)
 
-    statuses = course.statuses()
-    roster = statuses.roster()
     with course.gradebook() as gradebook:
         for student, files_of_student in sorted(candidates.items()):
             chosen = _latest(files_of_student, report)
@@ -234,6 +240,24 @@ def _candidate(path, size, mtime, read, layout, regex, tz) -> Candidate | str:
         path, student, name, PurePosixPath(lms_name).name or student, order, time, time_source,
         bool(groups.get("late")), size, read,
     )  # fmt: skip
+
+
+def _roster_names(roster) -> dict[str, str]:
+    """{name key: student} for plain files named after the student ('Müller, Anna.ipynb' or
+    'Anna Müller.ipynb', a login, an email's user): only keys that name one student."""
+    keys: dict[str, set[str]] = {}
+    for entry in roster.values():
+        names = {entry.name, entry.sis_login_id, entry.email.split("@")[0]}
+        if ", " in entry.name:
+            last, first = entry.name.split(", ", 1)
+            names.add(f"{first} {last}")
+        for name in filter(None, names):
+            keys.setdefault(_name_key(name), set()).add(entry.student)
+    return {key: students.pop() for key, students in keys.items() if len(students) == 1}
+
+
+def _name_key(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", name).casefold().replace("_", " ").split())
 
 
 def _latest(candidates: list[Candidate], report: CollectReport) -> Candidate | None:

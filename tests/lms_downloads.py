@@ -55,10 +55,11 @@ def samples(assignment: str) -> dict[str, bytes]:
 def hostile(correct: bytes) -> bytes:
     """The correct notebook with a student markdown cell and an HTML output meant to run script."""
     nb = json.loads(correct)
-    nb["cells"].append({"cell_type": "markdown", "metadata": {}, "source": HOSTILE_MARKDOWN})
+    nb["cells"].append({"cell_type": "markdown", "id": "student-notes", "metadata": {}, "source": HOSTILE_MARKDOWN})
     nb["cells"].append(
         {
             "cell_type": "code",
+            "id": "student-html",
             "metadata": {},
             "execution_count": None,
             "outputs": [],

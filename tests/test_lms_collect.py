@@ -242,3 +242,19 @@ def test_deadlines_from_a_config_file_with_time_zone_and_extensions(tmp_path):
     assert late_penalty(deadlines, due, due + timedelta(days=1, minutes=1), 20, 20).penalty == 10
     assert late_penalty(deadlines, due, due + timedelta(days=9), 3, 20).penalty == 3  # never below zero
     assert late_penalty(deadlines, None, due + timedelta(days=9), 3, 20).late_by is None  # no deadline
+
+
+def test_plain_files_named_after_a_rostered_student_take_their_id(course, tmp_path, capsys):
+    roster = tmp_path / "roster.csv"
+    roster.write_text('student_id,name,email\namueller,"Müller, Anna",anna.m@example.org\ncarol,Carol Chen,\n')
+    assert run(course, "roster", "import", str(roster)) == 0
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "Anna Müller.ipynb").write_bytes(SAMPLES["correct"])
+    (folder / "carol.ipynb").write_bytes(SAMPLES["partial"])
+    (folder / "Dave.ipynb").write_bytes(SAMPLES["blank"])
+    assert run(course, "collect", ASSIGNMENT, str(folder)) == 0
+    out = capsys.readouterr().out
+    assert collected(course) == {"amueller", "carol", "Dave"}
+    assert "note: Anna Müller.ipynb: taken as student amueller, whose roster name it is" in out
+    assert "note: not on the roster: student Dave (Dave.ipynb)" in out
