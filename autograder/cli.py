@@ -203,6 +203,7 @@ def run_export(course, args) -> int:
     for option, trait in (("late_policy", "policy"), ("penalty_per_day", "penalty_per_day"), ("grace", "grace")):
         if getattr(args, option) is not None:
             setattr(deadlines, trait, getattr(args, option))
+    deadlines.check()  # a typo in a date or a duration fails now, by name, not for the first late student
     args.out = args.out or course.state / "exports" / "grades.csv"
     rows = export(
         course, args.out, canvas=args.canvas, assignment_ids=args.assignment, all_assignments=args.all,

@@ -42,6 +42,17 @@ class Deadlines(Configurable):
     def tz(self) -> tzinfo:
         return ZoneInfo(self.timezone) if self.timezone else datetime.now().astimezone().tzinfo
 
+    def check(self) -> None:
+        """Raise ValueError naming the first setting that cannot be read."""
+        if not 0 <= self.penalty_per_day <= 1:
+            raise ValueError(f"penalty per day {self.penalty_per_day:g}: a fraction of the max score, 0 to 1")
+        parse_duration(self.grace)
+        for assignment in self.due:
+            self.due_for(assignment, "")
+        for assignment, students in self.extensions.items():
+            for student in students:
+                self.due_for(assignment, student)
+
     def due_for(self, assignment: str, student: str) -> datetime | None:
         """The student's deadline: their extension, else the assignment's due date, else None."""
         due = parse_time(self.due[assignment], self.tz) if self.due.get(assignment) else None
