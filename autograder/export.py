@@ -183,25 +183,35 @@ def export(
         ],
     )
     if canvas:
-        write_canvas(canvas, rows, list(tests))
+        book = course.statuses()
+        columns = book.lms_columns()
+        book.close()
+        write_canvas(canvas, rows, list(tests), columns)
     return rows
 
 
-def write_canvas(path: Path, rows: list[Row], assignments: list[str]) -> None:
+def write_canvas(path: Path, rows: list[Row], assignments: list[str], columns: dict[str, str] | None = None) -> None:
     """Canvas's gradebook import layout: identity columns, a Points Possible row, one column per
     assignment with the final score. Canvas matches a row on `ID` (its user id), else `SIS User
     ID`, else `SIS Login ID`: the roster gives them; without one, a Canvas download's student id
     is the Canvas user id, and any other id is offered as the login. Ungraded cells stay empty,
-    so Canvas leaves them ungraded rather than zero."""
+    so Canvas leaves them ungraded rather than zero. An assignment's column is headed as in the
+    imported Canvas gradebook (`columns`: `01-chain-rule (777)`, matched by its name) so Canvas
+    fills that assignment; without one, Canvas offers to create a new column."""
     max_scores = {r.assignment: r.max_score for r in rows}
+    columns = columns or {}
+
+    def header(assignment: str) -> str:
+        return columns.get(assignment, assignment)
+
     by_student: dict[str, dict[str, str]] = {}
     for r in rows:
         line = by_student.setdefault(r.student, _canvas_identity(r))
         if r.layout == "canvas" and not line["ID"]:
             line["ID"], line["SIS Login ID"] = r.student, ""
-        line[r.assignment] = _number(r.final_score)
-    points = {"Student": "    Points Possible", **{a: _number(max_scores.get(a)) for a in assignments}}
-    _write(path, CANVAS_IDENTITY + assignments, [points, *by_student.values()])
+        line[header(r.assignment)] = _number(r.final_score)
+    points = {"Student": "    Points Possible", **{header(a): _number(max_scores.get(a)) for a in assignments}}
+    _write(path, CANVAS_IDENTITY + [header(a) for a in assignments], [points, *by_student.values()])
 
 
 def _canvas_identity(row: Row) -> dict[str, str]:

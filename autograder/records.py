@@ -55,6 +55,12 @@ roster_table = sa.Table(
     sa.Column("sis_login_id", sa.String(128), nullable=False, default=""),
     sa.Column("section", sa.Text, nullable=False, default=""),
 )
+lms_column_table = sa.Table(  # a gradebook column of the LMS (Canvas: "01-chain-rule (777)")
+    "autograder_lms_column",
+    _metadata,
+    sa.Column("assignment", sa.String(128), primary_key=True),
+    sa.Column("header", sa.Text, nullable=False),
+)
 adjustment_table = sa.Table(
     "autograder_adjustment",
     _metadata,
@@ -152,6 +158,17 @@ class StatusBook:
         with self.engine.connect() as db:
             rows = db.execute(sa.select(roster_table)).mappings().all()
         return {r["student"]: RosterEntry(**r) for r in rows}
+
+    def set_lms_columns(self, columns: dict[str, str]) -> None:
+        """{assignment: the LMS's column header}, replacing what an earlier import stored."""
+        with self.engine.begin() as db:
+            db.execute(sa.delete(lms_column_table))
+            if columns:
+                db.execute(sa.insert(lms_column_table), [{"assignment": a, "header": h} for a, h in columns.items()])
+
+    def lms_columns(self) -> dict[str, str]:
+        with self.engine.connect() as db:
+            return dict(db.execute(sa.select(lms_column_table.c.assignment, lms_column_table.c.header)).all())
 
     # adjustments
     def set_adjustment(self, assignment: str, student: str, cell: str, score: float, comment: str) -> None:

@@ -54,6 +54,10 @@ def import_roster(course: Course, path: Path, *, fmt: str | None = None) -> tupl
         raise ValueError(f"{path} lists no students")
     book = course.statuses()
     book.set_roster(entries)
+    if fmt == "canvas":  # "01-chain-rule (777)": the header Canvas's import matches the column on
+        headers = (h.strip() for h in rows[0] if h)
+        matches = (re.fullmatch(r"(.+?) \((\d+)\)", h) for h in headers)
+        book.set_lms_columns({m.group(1): m.group(0) for m in matches if m})
     book.close()
     with course.gradebook() as gradebook:
         for e in entries:

@@ -258,3 +258,11 @@ def test_plain_files_named_after_a_rostered_student_take_their_id(course, tmp_pa
     assert collected(course) == {"amueller", "carol", "Dave"}
     assert "note: Anna Müller.ipynb: taken as student amueller, whose roster name it is" in out
     assert "note: not on the roster: student Dave (Dave.ipynb)" in out
+
+
+@pytest.mark.parametrize("bad", [{"grace": "5x"}, {"penalty_per_day": 2.0}, {"due": {ASSIGNMENT: "tomorrow"}}])
+def test_deadline_settings_that_cannot_be_read_fail_by_name(bad):
+    from autograder.deadlines import Deadlines
+
+    with pytest.raises(ValueError, match="5x|penalty per day 2|tomorrow"):
+        Deadlines(**bad).check()
