@@ -13,6 +13,8 @@ from autograder.collect import LAYOUTS
 from autograder.course import Course, UnknownAssignment
 from autograder.deadlines import POLICIES
 
+INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -99,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         print(f"\ninterrupted: {args.step} stopped; what was finished is kept (run it again to go on)", file=sys.stderr)
-        return 130
+        return INTERRUPTED
 
 
 def _one_line(error: BaseException) -> str:
