@@ -165,9 +165,21 @@ def _files(source: Path):
             infos = sorted((i for i in archive.infolist() if not i.is_dir()), key=lambda i: i.filename)
         for info in infos:
             mtime = datetime(*info.date_time)  # naive: the LMS's local time (Deadlines.timezone)
-            yield info.filename, info.file_size, (mtime, "archive"), lambda info=info: _read_entry(source, info)
+            name = _entry_name(info)
+            yield name, info.file_size, (mtime, "archive"), lambda info=info: _read_entry(source, info)
     else:
         raise ValueError(f"{source} is neither a folder nor a zip file")
+
+
+def _entry_name(info: zipfile.ZipInfo) -> str:
+    """The entry's name; many zip tools write UTF-8 names without the UTF-8 flag, which Python
+    then decodes as cp437 ('Müller' -> 'M├╝ller'): undo that when the bytes are valid UTF-8."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
 
 
 def _read_entry(archive_path: Path, info: zipfile.ZipInfo) -> bytes:

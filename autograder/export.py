@@ -242,13 +242,22 @@ def check_writable(path: Path) -> None:
         raise ValueError(f"cannot write {path}: permission denied")
 
 
+TEXT_COLUMNS = ("name", "reason", "notes", "Student")  # text that may come from a file name or an LMS
+
+
 def _write(path: Path, columns: list[str], rows: list[dict]) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as f:
+    with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=columns, restval="")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: _inert(v) if k in TEXT_COLUMNS else v for k, v in row.items()} for row in rows)
+
+
+def _inert(text: str) -> str:
+    """A spreadsheet runs a cell starting with = + - @ as a formula ('=HYPERLINK(...)' in a file
+    name): such text gets a leading apostrophe, which spreadsheets show as plain text."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def _number(value) -> str:

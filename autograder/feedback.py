@@ -100,6 +100,8 @@ def hand_out(course: Course, assignment_id: str, pages: dict[str, Path], *, zip_
 
 def _handout_name(student: str, assignment_id: str, submission) -> str:
     layout, lms_name = (submission.layout, submission.lms_name) if submission else ("", "")
+    if "/" in lms_name or "\\" in lms_name or ".." in lms_name or not lms_name.isprintable():
+        lms_name = ""  # never a path in the zip the instructor unpacks or uploads
     if layout == "moodle" and lms_name:
         return f"{lms_name}/{assignment_id}-feedback.html"
     if layout == "canvas" and lms_name:

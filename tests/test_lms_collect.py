@@ -266,3 +266,35 @@ def test_deadline_settings_that_cannot_be_read_fail_by_name(bad):
 
     with pytest.raises(ValueError, match="5x|penalty per day 2|tomorrow"):
         Deadlines(**bad).check()
+
+
+def test_utf8_names_without_the_zip_utf8_flag_are_read_as_utf8(course, tmp_path):
+    """macOS's and Windows' zip tools often write UTF-8 names without flagging them."""
+
+    class Unflagged(zipfile.ZipInfo):
+        __slots__ = ()
+
+        def _encodeFilenameFlags(self):  # UTF-8 bytes, no 0x800 flag
+            return self.filename.encode("utf-8"), self.flag_bits
+
+    archive = tmp_path / "unflagged.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        name = "Anna Müller_2001_assignsubmission_file_/nb.ipynb"
+        z.writestr(Unflagged(name, date_time=(2026, 3, 1, 0, 0, 0)), SAMPLES["correct"])
+    assert not zipfile.ZipFile(archive).infolist()[0].flag_bits & 0x800
+    assert run(course, "collect", ASSIGNMENT, str(archive)) == 0
+    with course.gradebook() as gradebook:
+        assert gradebook.find_student("2001").last_name == "Anna Müller"
+
+
+def test_export_keeps_formulas_in_names_inert(course, tmp_path):
+    import csv
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "=HYPERLINK(x).ipynb").write_bytes(SAMPLES["blank"])
+    assert run(course, "collect", ASSIGNMENT, str(folder)) == 0
+    assert run(course, "export", "--out", str(tmp_path / "g.csv")) == 0
+    with open(tmp_path / "g.csv", newline="", encoding="utf-8") as f:
+        row = next(csv.DictReader(f))
+    assert (row["student"], row["name"], row["status"]) == ("HYPERLINK-x", "'=HYPERLINK(x)", "collected")
