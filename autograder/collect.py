@@ -109,18 +109,7 @@ def collect(
     report.layout = layout
     statuses = course.statuses()
     roster = statuses.roster()
-    by_name = _roster_names(roster) if layout == "plain" else {}
-    candidates: dict[str, list[Candidate]] = {}
-    for path, size, mtime, read in files:
-        found = _candidate(path, size, mtime, read, layout, regex, tz)
-        if isinstance(found, str):
-            report.skipped[path] = found
-            continue
-        if found.student not in roster and _name_key(found.name or found.student) in by_name:
-            found.student = by_name[_name_key(found.name or found.student)]
-            report.notes.append(f"{path}: taken as student {found.student}, whose roster name it is")
-        candidates.setdefault(found.student, []).append(found)
-
+    candidates = _candidates(files, layout, regex, tz, roster, report)
     with course.gradebook() as gradebook:
         for student, files_of_student in sorted(candidates.items()):
             chosen = _latest(files_of_student, report)
@@ -129,28 +118,52 @@ def collect(
             if chosen.size > MAX_NOTEBOOK_BYTES:  # checked before reading: a zip entry may be a bomb
                 report.skipped[chosen.path] = f"larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB"
                 continue
-            _store(course, assignment_id, notebooks[0].name, chosen)
-            record = gradebook.update_or_create_student(student)
-            if chosen.name and not (record.first_name or record.last_name):
-                gradebook.update_or_create_student(student, last_name=chosen.name)
-            statuses.set_submission(
-                assignment_id,
-                student,
-                Submission(
-                    submitted_at=chosen.time.isoformat(),
-                    time_source=chosen.time_source,
-                    layout=layout,
-                    lms_name=chosen.lms_name,
-                    original=chosen.path,
-                    lms_late=chosen.late,
-                ),
-            )
-            statuses.set(assignment_id, student, COLLECTED)
+            _take(course, gradebook, statuses, assignment_id, notebooks[0].name, layout, chosen)
             report.collected[student] = chosen.path
             if roster and student not in roster:
                 report.notes.append(f"not on the roster: student {student} ({chosen.path})")
     statuses.close()
     return report
+
+
+def _candidates(files, layout, regex, tz, roster, report) -> dict[str, list[Candidate]]:
+    """{student: their notebooks}; every other file goes to report.skipped with the reason."""
+    by_name = _roster_names(roster) if layout == "plain" else {}
+    candidates: dict[str, list[Candidate]] = {}
+    for path, size, mtime, read in files:
+        found = _candidate(path, size, mtime, read, layout, regex, tz)
+        if isinstance(found, str):
+            report.skipped[path] = found
+            continue
+        key = _name_key(found.name or found.student)
+        if found.student not in roster and key in by_name:
+            found.student = by_name[key]
+            report.notes.append(f"{path}: taken as student {found.student}, whose roster name it is")
+        candidates.setdefault(found.student, []).append(found)
+    return candidates
+
+
+def _take(course, gradebook, statuses, assignment_id, notebook_name, layout, chosen: Candidate) -> None:
+    """Store the chosen notebook where nbgrader looks for it, and record who and when."""
+    target = course.submitted_dir / chosen.student / assignment_id
+    if target.exists():
+        shutil.rmtree(target)  # a new collection replaces the previous one
+    target.mkdir(parents=True)
+    (target / notebook_name).write_bytes(chosen.read())
+    (target / "timestamp.txt").write_text(chosen.time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
+    record = gradebook.update_or_create_student(chosen.student)
+    if chosen.name and not (record.first_name or record.last_name):  # a roster's name wins
+        gradebook.update_or_create_student(chosen.student, last_name=chosen.name)
+    submission = Submission(
+        submitted_at=chosen.time.isoformat(),
+        time_source=chosen.time_source,
+        layout=layout,
+        lms_name=chosen.lms_name,
+        original=chosen.path,
+        lms_late=chosen.late,
+    )
+    statuses.set_submission(assignment_id, chosen.student, submission)
+    statuses.set(assignment_id, chosen.student, COLLECTED)
 
 
 def _files(source: Path):
@@ -289,15 +302,6 @@ def _latest(candidates: list[Candidate], report: CollectReport) -> Candidate | N
     for c in ordered[:-1]:
         report.skipped[c.path] = f"an earlier attempt of student {student}; took the latest, {ordered[-1].path}"
     return ordered[-1]
-
-
-def _store(course: Course, assignment_id: str, notebook_name: str, chosen: Candidate) -> None:
-    target = course.submitted_dir / chosen.student / assignment_id
-    if target.exists():
-        shutil.rmtree(target)  # a new collection replaces the previous one
-    target.mkdir(parents=True)
-    (target / notebook_name).write_bytes(chosen.read())
-    (target / "timestamp.txt").write_text(chosen.time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
 
 
 def safe_id(text: str, *, repair: bool = True) -> tuple[str, str | None]:
