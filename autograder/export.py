@@ -61,61 +61,71 @@ def grade_rows(
 ) -> tuple[list[Row], dict[str, dict[str, float]]]:
     """Every (assignment, student) row to export, and each assignment's test cells
     ({grade_id: max points}, in notebook order)."""
+    for assignment_id in assignment_ids or []:
+        course.source_notebooks(assignment_id)  # an unknown id fails by name
     book = course.statuses()
-    statuses, submissions, roster, adjustments = book.all(), book.submissions(), book.roster(), book.adjustments()
+    records = _Records(book.all(), book.submissions(), book.roster(), book.adjustments())
     book.close()
     deadlines = deadlines or Deadlines(config=course.nbgrader_config())
     rows, tests = [], {}
     with course.gradebook() as gradebook:
         known = {a.name: a for a in gradebook.assignments}
         names = {s.id: _full_name(s) for s in gradebook.students}
-        if assignment_ids:
-            chosen = list(dict.fromkeys(assignment_ids))
-        else:
-            chosen = {a for a, _ in statuses}
-            chosen = sorted(chosen | set(known) if all_assignments else chosen)
-        for assignment_id in chosen:
+        chosen = {a for a, _ in records.statuses} | (set(known) if all_assignments else set())
+        for assignment_id in list(dict.fromkeys(assignment_ids)) if assignment_ids else sorted(chosen):
             assignment = known.get(assignment_id)
-            tests[assignment_id] = (
-                {cell.name: float(cell.max_score) for nb in assignment.notebooks for cell in nb.grade_cells}
-                if assignment
-                else {}
-            )
+            cells = [cell for nb in assignment.notebooks for cell in nb.grade_cells] if assignment else []
+            tests[assignment_id] = {cell.name: float(cell.max_score) for cell in cells}
             max_score = float(assignment.max_score) if assignment else None
-            submitted = {s for a, s in statuses if a == assignment_id}
-            students = sorted(set(roster) | submitted) if roster else sorted(names)
+            submitted = {s for a, s in records.statuses if a == assignment_id}
+            students = sorted(set(records.roster) | submitted) if records.roster else sorted(names)
             for student in students:
-                status = statuses.get((assignment_id, student))
-                row = Row(
-                    assignment=assignment_id,
-                    student=student,
-                    status=status.status if status else MISSING,
-                    reason=status.reason if status else "no submission collected",
-                    score=None,
-                    max_score=max_score,
-                    name=roster[student].name if student in roster else names.get(student, ""),
-                    roster=roster.get(student),
-                    adjustments=adjustments.get((assignment_id, student), {}),
-                )
-                if roster and student not in roster:
-                    row.notes.append("not on the roster")
-                if status and status.status == GRADED:
-                    submission = gradebook.find_submission(assignment_id, student)
-                    # g.score is nbgrader's: its manual_score (formgrader) if set, else the autograde
-                    row.auto_tests = {g.name: g.score for nb in submission.notebooks for g in nb.grades}
-                    row.tests = dict(row.auto_tests)
-                    row.score = float(submission.score)
-                _apply_adjustments(row, tests[assignment_id])
-                _apply_deadline(row, deadlines, submissions.get((assignment_id, student)))
+                row = _row(gradebook, records, assignment_id, student, max_score, names.get(student, ""))
+                _apply_adjustments(row)
+                _apply_deadline(row, deadlines, records.submissions.get((assignment_id, student)))
                 rows.append(row)
     return rows, tests
+
+
+@dataclass(frozen=True)
+class _Records:
+    statuses: dict
+    submissions: dict
+    roster: dict
+    adjustments: dict
+
+
+def _row(gradebook, records: _Records, assignment_id: str, student: str, max_score, name: str) -> Row:
+    """The row before adjustments and deadlines: status, and nbgrader's scores if graded."""
+    status = records.statuses.get((assignment_id, student))
+    entry = records.roster.get(student)
+    row = Row(
+        assignment=assignment_id,
+        student=student,
+        status=status.status if status else MISSING,
+        reason=status.reason if status else "no submission collected",
+        score=None,
+        max_score=max_score,
+        name=entry.name if entry else name,
+        roster=entry,
+        adjustments=records.adjustments.get((assignment_id, student), {}),
+    )
+    if records.roster and not entry:
+        row.notes.append("not on the roster")
+    if status and status.status == GRADED:
+        submission = gradebook.find_submission(assignment_id, student)
+        # g.score is nbgrader's: its manual_score (formgrader) if set, else the autograde
+        row.auto_tests = {g.name: g.score for nb in submission.notebooks for g in nb.grades}
+        row.tests = dict(row.auto_tests)
+        row.score = float(submission.score)
+    return row
 
 
 def _full_name(student) -> str:
     return " ".join(part for part in (student.first_name, student.last_name) if part)
 
 
-def _apply_adjustments(row: Row, cells: dict[str, float]) -> None:
+def _apply_adjustments(row: Row) -> None:
     """Cell adjustments replace that cell's points; a WHOLE adjustment replaces the total."""
     for cell, adjustment in sorted(row.adjustments.items()):
         if cell == WHOLE:
