@@ -72,11 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--canvas", type=Path, metavar="FILE.csv", help="also write a Canvas gradebook import file")
     p.add_argument("--assignment", action="append", metavar="ID", help="only this assignment (repeatable)")
     p.add_argument("--all", action="store_true", help="every assignment of the gradebook, also without collected work")
-    p.add_argument("--due", metavar="WHEN", help="due date of the exported assignments, e.g. '2026-03-02 23:59'")
-    p.add_argument("--late-policy", choices=POLICIES, help="none, per-day (penalty) or refuse (after --grace)")
-    p.add_argument("--penalty-per-day", type=float, metavar="F", help="fraction of the max score per day late")
-    p.add_argument("--grace", metavar="DURATION", help="lateness forgiven, e.g. 15m, 1h")
-    p.add_argument("--extension", action="append", metavar="STUDENT=WHEN", help="a new due date or delay (2d)")
+    _deadline_options(p)
 
     p = steps.add_parser("report", help="summary table and score/pass-rate plot")
     p.add_argument("assignment", metavar="ID")
@@ -87,7 +83,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--student", action="append", metavar="S")
     p.add_argument("--zip", type=Path, metavar="FILE.zip", help="also hand out: one page per student, LMS names")
     p.add_argument("--folders", type=Path, metavar="DIR", help="also hand out: DIR/<student>/ID-feedback.html")
+    _deadline_options(p)
     return parser
+
+
+def _deadline_options(p: argparse.ArgumentParser) -> None:
+    """Deadline settings for one run, over those of the config file (export and feedback agree)."""
+    p.add_argument("--due", metavar="WHEN", help="due date of the assignment(s), e.g. '2026-03-02 23:59'")
+    p.add_argument("--late-policy", choices=POLICIES, help="none, per-day (penalty) or refuse (after --grace)")
+    p.add_argument("--penalty-per-day", type=float, metavar="F", help="fraction of the max score per day late")
+    p.add_argument("--grace", metavar="DURATION", help="lateness forgiven, e.g. 15m, 1h")
+    p.add_argument("--extension", action="append", metavar="STUDENT=WHEN", help="a new due date or delay (2d)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,26 +192,9 @@ def run_grade(course, args) -> int:
 
 
 def run_export(course, args) -> int:
-    from autograder.deadlines import Deadlines
     from autograder.export import export
 
-    deadlines = Deadlines(config=course.nbgrader_config())
-    if args.due or args.extension:
-        ids = args.assignment or sorted({a for a, _ in course.statuses().all()})
-        if args.due:
-            deadlines.due = {**deadlines.due, **{a: args.due for a in ids}}
-        for text in args.extension or []:
-            student, sep, when = text.partition("=")
-            if not sep or not student or not when:
-                raise ValueError(f"--extension {text!r}: expected STUDENT=WHEN, e.g. 12345=2d")
-            deadlines.extensions = {
-                **deadlines.extensions,
-                **{a: {**deadlines.extensions.get(a, {}), student: when} for a in ids},
-            }
-    for option, trait in (("late_policy", "policy"), ("penalty_per_day", "penalty_per_day"), ("grace", "grace")):
-        if getattr(args, option) is not None:
-            setattr(deadlines, trait, getattr(args, option))
-    deadlines.check()  # a typo in a date or a duration fails now, by name, not for the first late student
+    deadlines = _deadlines(course, args, args.assignment)
     args.out = args.out or course.state / "exports" / "grades.csv"
     rows = export(
         course, args.out, canvas=args.canvas, assignment_ids=args.assignment, all_assignments=args.all,
@@ -222,6 +211,27 @@ def run_export(course, args) -> int:
     return 0
 
 
+def _deadlines(course, args, assignment_ids):
+    """The config file's Deadlines with this run's --due/--extension/--late-policy/... on top."""
+    from autograder.deadlines import Deadlines
+
+    deadlines = Deadlines(config=course.nbgrader_config())
+    ids = assignment_ids or sorted({a for a, _ in course.statuses().all()})
+    if args.due:
+        deadlines.due = {**deadlines.due, **{a: args.due for a in ids}}
+    for text in args.extension or []:
+        student, sep, when = text.partition("=")
+        if not sep or not student or not when:
+            raise ValueError(f"--extension {text!r}: expected STUDENT=WHEN, e.g. 12345=2d")
+        extended = {a: {**deadlines.extensions.get(a, {}), student: when} for a in ids}
+        deadlines.extensions = {**deadlines.extensions, **extended}
+    for option, trait in (("late_policy", "policy"), ("penalty_per_day", "penalty_per_day"), ("grace", "grace")):
+        if getattr(args, option) is not None:
+            setattr(deadlines, trait, getattr(args, option))
+    deadlines.check()  # a typo in a date or a duration fails now, by name, not for the first late student
+    return deadlines
+
+
 def run_report(course, args) -> int:
     from autograder.report import report
 
@@ -234,7 +244,7 @@ def run_report(course, args) -> int:
 def run_feedback(course, args) -> int:
     from autograder.feedback import feedback, hand_out
 
-    pages = feedback(course, args.assignment, args.student)
+    pages = feedback(course, args.assignment, args.student, deadlines=_deadlines(course, args, [args.assignment]))
     if args.zip or args.folders:
         n = hand_out(course, args.assignment, pages, zip_path=args.zip, folders=args.folders)
         print(f"handed out {n} page(s) in {args.zip or args.folders}")

@@ -52,11 +52,12 @@ DEFAULT_ADVICE = "Your notebook could not be graded. Ask your instructor what to
 
 
 def feedback(
-    course: Course, assignment_id: str, students: list[str] | None = None, *, progress=print
+    course: Course, assignment_id: str, students: list[str] | None = None, *, deadlines=None, progress=print
 ) -> dict[str, Path]:
-    """Write a page for every graded or failed submission (or `students`); {student: page}."""
+    """Write a page for every graded or failed submission (or `students`); {student: page}.
+    `deadlines` (default: the config file's) gives the late penalty shown, as in export."""
     notebooks = course.source_notebooks(assignment_id)
-    rows, tests = grade_rows(course, [assignment_id])
+    rows, tests = grade_rows(course, [assignment_id], deadlines=deadlines)
     done = {r.student: r for r in rows if r.status in (GRADED, FAILED)}
     if not done:
         raise LookupError(f"no graded or failed submission of {assignment_id}: run grade first")

@@ -145,7 +145,7 @@ class _Tags(HTMLParser):
 @pytest.fixture(scope="module")
 def pages(graded):
     course, _ = graded
-    assert run(course, "feedback", ASSIGNMENT) == 0
+    assert run(course, "feedback", ASSIGNMENT, "--due", DUE, "--late-policy", "per-day") == 0
     return {p.parent.parent.name: p for p in course.feedback_dir.rglob("*.html")}
 
 
@@ -156,6 +156,12 @@ def test_feedback_for_every_graded_and_failed_submission(pages):
     secrets = secret_lines(REPO_ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", kinds=("hidden",))
     for page in pages.values():
         assert leaks(secrets, html_text(page)) == [], page
+
+
+def test_feedback_shows_the_late_penalty_as_the_export_does(pages):
+    text = html_text(pages["1001"])
+    assert "late penalty-2.2" in text and "final score19.8" in text and "late by 9h 31min" in text
+    assert "late penalty" not in html_text(pages["1002"])
 
 
 def test_feedback_html_has_no_script_no_handler_no_external_reference(pages):
@@ -249,4 +255,5 @@ def test_readme_demo_runs_as_written(tmp_path):
     assert "Traceback" not in done.stderr
     rows = {r["student"]: r for r in read_csv(tmp_path / "demo-state" / "exports" / "grades.csv")}
     assert rows["1005"]["status"] == "missing" and rows["1001"]["final_score"] == "19.8"
+    assert rows["1003"]["late_penalty"] == "0"  # the extension
     assert (tmp_path / "demo-state" / "feedback.zip").is_file()
