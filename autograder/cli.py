@@ -9,7 +9,11 @@ import sys
 from pathlib import Path
 
 import autograder
+from autograder.collect import LAYOUTS
 from autograder.course import Course, UnknownAssignment
+from autograder.deadlines import POLICIES
+
+INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,9 +33,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = steps.add_parser("release", help="regenerate exercises/ from solutions/")
     p.add_argument("assignments", nargs="*", metavar="ID")
 
-    p = steps.add_parser("collect", help="import <student>.ipynb files from a folder or a zip")
+    p = steps.add_parser("collect", help="import one notebook per student from an LMS download (folder or zip)")
     p.add_argument("assignment", metavar="ID")
     p.add_argument("source", type=Path, metavar="SOURCE")
+    p.add_argument("--lms", choices=sorted(LAYOUTS), help="the download's layout (default: detected)")
+    p.add_argument(
+        "--pattern", metavar="REGEX", help="another layout: a regex for a file's whole path with (?P<student>...)"
+    )
+
+    p = steps.add_parser("roster", help="import the class list from the LMS's gradebook export")
+    p.add_argument("action", choices=["import", "show"])
+    p.add_argument("file", type=Path, nargs="?", metavar="FILE.csv")
+    p.add_argument("--format", choices=["canvas", "moodle", "blackboard", "plain"], help="default: detected")
+
+    p = steps.add_parser("adjust", help="set a test cell's points or a submission's total by hand, with a comment")
+    p.add_argument("assignment", metavar="ID")
+    p.add_argument("student", metavar="STUDENT")
+    p.add_argument("--cell", metavar="NAME", help="a test cell's grade_id (default: the whole submission)")
+    p.add_argument("--score", type=float, metavar="N")
+    p.add_argument("--comment", default="", metavar="TEXT", help="why (shown to the student in the feedback)")
+    p.add_argument("--clear", action="store_true", help="remove this adjustment")
 
     p = steps.add_parser("grade", help="autograde collected submissions")
     p.add_argument("assignment", metavar="ID")
@@ -59,9 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = steps.add_parser("export", help="write grades as CSV")
-    p.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
+    p.add_argument("--out", type=Path, metavar="FILE.csv", help="default: <state>/exports/grades.csv")
     p.add_argument("--canvas", type=Path, metavar="FILE.csv", help="also write a Canvas gradebook import file")
     p.add_argument("--assignment", action="append", metavar="ID", help="only this assignment (repeatable)")
+    p.add_argument("--all", action="store_true", help="every assignment of the gradebook, also without collected work")
+    _deadline_options(p)
 
     p = steps.add_parser("report", help="summary table and score/pass-rate plot")
     p.add_argument("assignment", metavar="ID")
@@ -70,7 +93,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = steps.add_parser("feedback", help="per-student HTML feedback")
     p.add_argument("assignment", metavar="ID")
     p.add_argument("--student", action="append", metavar="S")
+    p.add_argument("--zip", type=Path, metavar="FILE.zip", help="also hand out: one page per student, LMS names")
+    p.add_argument("--folders", type=Path, metavar="DIR", help="also hand out: DIR/<student>/ID-feedback.html")
+    _deadline_options(p)
     return parser
+
+
+def _deadline_options(p: argparse.ArgumentParser) -> None:
+    """Deadline settings for one run, over those of the config file (export and feedback agree)."""
+    p.add_argument("--due", metavar="WHEN", help="due date of the assignment(s), e.g. '2026-03-02 23:59'")
+    p.add_argument("--late-policy", choices=POLICIES, help="none, per-day (penalty) or refuse (after --grace)")
+    p.add_argument("--penalty-per-day", type=float, metavar="F", help="fraction of the max score per day late")
+    p.add_argument("--grace", metavar="DURATION", help="lateness forgiven, e.g. 15m, 1h")
+    p.add_argument("--extension", action="append", metavar="STUDENT=WHEN", help="a new due date or delay (2d)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,9 +114,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         course = Course.locate(root=args.root, state=args.state, db_url=args.db_url, config=args.config)
         return STEPS[args.step](course, args)
-    except (UnknownAssignment, LookupError, FileNotFoundError, ValueError, RuntimeError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (UnknownAssignment, LookupError, OSError, ValueError, RuntimeError) as error:
+        print(f"error: {_one_line(error)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: {args.step} stopped; what was finished is kept (run it again to go on)", file=sys.stderr)
+        return INTERRUPTED
+
+
+def _one_line(error: BaseException) -> str:
+    """OSError's own text ('[Errno 13] Permission denied: ...') said plainly, on one line."""
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.filename or ''}: {error.strerror.lower()}".lstrip(": ")
+    return str(error)
 
 
 def run_release(course, args) -> int:
@@ -95,17 +140,52 @@ def run_release(course, args) -> int:
 def run_collect(course, args) -> int:
     from autograder.collect import collect
 
-    report = collect(course, args.assignment, args.source)
-    print(f"collected {len(report.collected)} submission(s) of {args.assignment}")
+    report = collect(course, args.assignment, args.source, lms=args.lms, pattern=args.pattern)
     for name, reason in report.skipped.items():
         print(f"skipped {name}: {reason}")
+    for note in report.notes:
+        print(f"note: {note}")
+    if not report.collected:
+        print(f"error: no submission of {args.assignment} collected from {args.source} ({report.layout} layout)",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    print(f"collected {len(report.collected)} submission(s) of {args.assignment} ({report.layout} layout)")
+    return 0
+
+
+def run_roster(course, args) -> int:
+    if args.action == "show":
+        book = course.statuses()
+        roster = book.roster()
+        book.close()
+        for entry in roster.values():
+            print(f"{entry.student}\t{entry.name}\t{entry.email}\t{entry.section}")
+        print(f"{len(roster)} student(s) on the roster")
+        return 0
+    if not args.file:
+        raise ValueError("roster import needs the LMS's export: roster import FILE.csv")
+    from autograder.roster import import_roster
+
+    fmt, entries = import_roster(course, args.file, fmt=args.format)
+    print(f"imported {len(entries)} student(s) from {args.file} ({fmt} format)")
+    return 0
+
+
+def run_adjust(course, args) -> int:
+    from autograder.adjust import adjust
+
+    print(adjust(course, args.assignment, args.student, cell=args.cell, score=args.score, comment=args.comment,
+                 clear=args.clear))  # fmt: skip
     return 0
 
 
 def run_grade(course, args) -> int:
-    from autograder.grade import grade
+    from autograder.grade import grade, submitted_students
     from autograder.records import FAILED
 
+    course.source_notebooks(args.assignment)
+    if not submitted_students(course, args.assignment):
+        raise LookupError(f"nothing collected for {args.assignment} yet: run collect {args.assignment} SOURCE first")
     if args.dask:  # Dask's own progress and shutdown messages: only its warnings and errors
         logging.getLogger("distributed").setLevel(logging.ERROR)
 
@@ -130,11 +210,42 @@ def run_grade(course, args) -> int:
 def run_export(course, args) -> int:
     from autograder.export import export
 
-    rows = export(course, args.out, canvas=args.canvas, assignment_ids=args.assignment)
-    print(f"wrote {rows} row(s) to {args.out}")
+    deadlines = _deadlines(course, args, args.assignment)
+    args.out = args.out or course.state / "exports" / "grades.csv"
+    rows = export(
+        course, args.out, canvas=args.canvas, assignment_ids=args.assignment, all_assignments=args.all,
+        deadlines=deadlines,
+    )  # fmt: skip
+    print(f"wrote {len(rows)} row(s) to {args.out}")
+    if not rows:
+        print("(no assignment has collected work yet: collect first, or name one with --assignment / --all)")
+    unrostered = sorted({r.student for r in rows if "not on the roster" in r.notes})
+    if unrostered:
+        print(f"not on the roster, with a submission: {', '.join(unrostered)}")
     if args.canvas:
         print(f"wrote the Canvas import file {args.canvas}")
     return 0
+
+
+def _deadlines(course, args, assignment_ids):
+    """The config file's Deadlines with this run's --due/--extension/--late-policy/... on top."""
+    from autograder.deadlines import Deadlines
+
+    deadlines = Deadlines(config=course.nbgrader_config())
+    ids = assignment_ids or sorted({a for a, _ in course.statuses().all()})
+    if args.due:
+        deadlines.due = {**deadlines.due, **{a: args.due for a in ids}}
+    for text in args.extension or []:
+        student, sep, when = text.partition("=")
+        if not sep or not student or not when:
+            raise ValueError(f"--extension {text!r}: expected STUDENT=WHEN, e.g. 12345=2d")
+        extended = {a: {**deadlines.extensions.get(a, {}), student: when} for a in ids}
+        deadlines.extensions = {**deadlines.extensions, **extended}
+    for option, trait in (("late_policy", "policy"), ("penalty_per_day", "penalty_per_day"), ("grace", "grace")):
+        if getattr(args, option) is not None:
+            setattr(deadlines, trait, getattr(args, option))
+    deadlines.check()  # a typo in a date or a duration fails now, by name, not for the first late student
+    return deadlines
 
 
 def run_report(course, args) -> int:
@@ -147,10 +258,13 @@ def run_report(course, args) -> int:
 
 
 def run_feedback(course, args) -> int:
-    from autograder.feedback import feedback
+    from autograder.feedback import feedback, hand_out
 
-    results = feedback(course, args.assignment, args.student)
-    return 0 if all(isinstance(r, Path) for r in results.values()) else 1
+    pages = feedback(course, args.assignment, args.student, deadlines=_deadlines(course, args, [args.assignment]))
+    if args.zip or args.folders:
+        n = hand_out(course, args.assignment, pages, zip_path=args.zip, folders=args.folders)
+        print(f"handed out {n} page(s) in {args.zip or args.folders}")
+    return 0
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -175,6 +289,8 @@ def _shard(text: str) -> tuple[int, int]:
 STEPS = {
     "release": run_release,
     "collect": run_collect,
+    "roster": run_roster,
+    "adjust": run_adjust,
     "grade": run_grade,
     "export": run_export,
     "report": run_report,

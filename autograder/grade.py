@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import sys
+import threading
 import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -139,15 +141,28 @@ def _run(course, assignment_id, students, workers, sandbox):
     if workers <= 1 or len(students) <= 1:
         _start_worker(course, sandbox)
         for student in students:
-            yield _grade_in_worker(assignment_id, student)
+            with _NoteInterrupts() as interrupts:
+                outcome = _grade_in_worker(assignment_id, student)
+            if interrupts.seen:  # nbgrader reports Ctrl-C as a failed autograde: not the student's failure
+                raise KeyboardInterrupt
+            yield outcome
         return
-    with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(course, sandbox)) as pool:
+    pool = ProcessPoolExecutor(workers, initializer=_start_pool_worker, initargs=(course, sandbox))
+    try:
         futures = {pool.submit(_grade_in_worker, assignment_id, s): s for s in students}
         for future in as_completed(futures):
             try:
                 yield future.result()
             except Exception as error:  # a crash of the grader itself, not of the student's code
                 yield Outcome(futures[future], FAILED, f"grading error: {type(error).__name__}: {error}")
+    except (KeyboardInterrupt, GeneratorExit):  # GeneratorExit: interrupted while the caller held an outcome
+        # Ctrl-C: stop now. Workers ignore SIGINT (no tracebacks from them); killing a worker kills
+        # its sandbox (bwrap --die-with-parent); unfinished students keep their status for the re-run.
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 _api = None  # each worker process's own NbGraderAPI
@@ -156,6 +171,32 @@ _api = None  # each worker process's own NbGraderAPI
 def _start_worker(course: Course, sandbox: bool) -> None:
     global _api
     _api = course.api(sandbox=sandbox)
+
+
+def _start_pool_worker(course: Course, sandbox: bool) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C for the pool
+    _start_worker(course, sandbox)
+
+
+class _NoteInterrupts:
+    """Remember a Ctrl-C that arrives while nbgrader grades in this process (its capture_log
+    catches every exception, KeyboardInterrupt included, and reports a failed autograde)."""
+
+    seen = False
+
+    def __enter__(self):
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.seen = True
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
 
 
 def _grade_in_worker(assignment_id: str, student: str) -> Outcome:

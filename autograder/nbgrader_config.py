@@ -47,7 +47,9 @@ c.SandboxExecute.memory_bytes = 2 * 1024**3  # address space per process
 c.SandboxExecute.processes = 64  # processes and threads at once
 
 # Feedback: never show the hidden tests to students, neither their source nor the lines a
-# traceback quotes; the test's own message stays.
+# traceback quotes; the test's own message stays. `python -m autograder feedback` builds its own
+# self-contained pages (autograder/feedback.py) and applies the same three filters in this order;
+# this list serves whoever runs nbgrader's generate_feedback directly.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "autograder.preprocessors.ScrubHiddenText",

@@ -1,7 +1,14 @@
-"""What nbgrader's gradebook does not record: each submission's grading status and its reason.
+"""What nbgrader's gradebook does not record, in tables of the gradebook's own database.
 
-One row per (assignment, student) in a table of the gradebook's own database, so a status lives
-wherever the grades live (SQLite file or PostgreSQL) and a status and a grade never disagree.
+- status: each submission's grading status and its reason (graded, failed and why);
+- submission: where each collected file came from and when it was submitted (the LMS's time);
+- roster: the class as the LMS lists it (ids the LMS matches on, name, section);
+- adjustment: an instructor's manual score for one test cell or a whole submission, with a
+  comment. Kept apart from nbgrader's grade rows, which a regrade rewrites (and a failed regrade
+  removes), so an adjustment survives every regrade.
+
+Everything lives wherever the grades live (SQLite file or PostgreSQL), so a status, a grade and
+an adjustment never disagree about which database they belong to.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import sqlalchemy as sa
 
 COLLECTED, GRADED, FAILED = "collected", "graded", "failed"
 MISSING = "missing"  # never stored: a student with no submission for an assignment
+WHOLE = ""  # the `cell` of an adjustment that replaces a submission's total score
 
 _metadata = sa.MetaData()
 status_table = sa.Table(
@@ -24,6 +32,45 @@ status_table = sa.Table(
     sa.Column("reason", sa.Text, nullable=False, default=""),
     sa.Column("updated", sa.DateTime, nullable=False),
 )
+submission_table = sa.Table(
+    "autograder_submission",
+    _metadata,
+    sa.Column("assignment", sa.String(128), primary_key=True),
+    sa.Column("student", sa.String(128), primary_key=True),
+    sa.Column("submitted_at", sa.String(40), nullable=False, default=""),  # ISO 8601 with offset, or ""
+    sa.Column("time_source", sa.String(16), nullable=False, default=""),  # file name / archive / file
+    sa.Column("layout", sa.String(16), nullable=False, default=""),  # canvas, moodle, blackboard, plain, pattern
+    sa.Column("lms_name", sa.Text, nullable=False, default=""),  # the LMS's name for this student's files
+    sa.Column("original", sa.Text, nullable=False, default=""),  # the path collected, inside the source
+    sa.Column("lms_late", sa.Boolean, nullable=False, default=False),  # the LMS itself marked it late
+)
+roster_table = sa.Table(
+    "autograder_roster",
+    _metadata,
+    sa.Column("student", sa.String(128), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False, default=""),
+    sa.Column("email", sa.Text, nullable=False, default=""),
+    sa.Column("lms_user_id", sa.String(128), nullable=False, default=""),  # Canvas "ID", Moodle participant
+    sa.Column("sis_user_id", sa.String(128), nullable=False, default=""),
+    sa.Column("sis_login_id", sa.String(128), nullable=False, default=""),
+    sa.Column("section", sa.Text, nullable=False, default=""),
+)
+lms_column_table = sa.Table(  # a gradebook column of the LMS (Canvas: "01-chain-rule (777)")
+    "autograder_lms_column",
+    _metadata,
+    sa.Column("assignment", sa.String(128), primary_key=True),
+    sa.Column("header", sa.Text, nullable=False),
+)
+adjustment_table = sa.Table(
+    "autograder_adjustment",
+    _metadata,
+    sa.Column("assignment", sa.String(128), primary_key=True),
+    sa.Column("student", sa.String(128), primary_key=True),
+    sa.Column("cell", sa.String(128), primary_key=True),  # a test cell's grade_id, or WHOLE
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("comment", sa.Text, nullable=False, default=""),
+    sa.Column("updated", sa.DateTime, nullable=False),
+)
 
 
 @dataclass(frozen=True)
@@ -32,19 +79,49 @@ class Status:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class Submission:
+    submitted_at: str = ""
+    time_source: str = ""
+    layout: str = ""
+    lms_name: str = ""
+    original: str = ""
+    lms_late: bool = False
+
+    @property
+    def time(self) -> datetime | None:
+        return datetime.fromisoformat(self.submitted_at) if self.submitted_at else None
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    student: str
+    name: str = ""
+    email: str = ""
+    lms_user_id: str = ""
+    sis_user_id: str = ""
+    sis_login_id: str = ""
+    section: str = ""
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    cell: str  # WHOLE for the submission's total
+    score: float
+    comment: str = ""
+
+
 class StatusBook:
-    """Read and write submission statuses in the gradebook's database."""
+    """Read and write the autograder's tables in the gradebook's database."""
 
     def __init__(self, db_url: str):
         self.engine = sa.create_engine(db_url)
         _metadata.create_all(self.engine)
 
+    # statuses
     def set(self, assignment: str, student: str, status: str, reason: str = "") -> None:
         row = {"status": status, "reason": reason, "updated": datetime.now(UTC)}
-        key = (status_table.c.assignment == assignment) & (status_table.c.student == student)
-        with self.engine.begin() as db:
-            if db.execute(sa.update(status_table).where(key).values(**row)).rowcount == 0:
-                db.execute(sa.insert(status_table).values(assignment=assignment, student=student, **row))
+        self._upsert(status_table, {"assignment": assignment, "student": student}, row)
 
     def get(self, assignment: str, student: str) -> Status | None:
         key = (status_table.c.assignment == assignment) & (status_table.c.student == student)
@@ -56,6 +133,70 @@ class StatusBook:
         with self.engine.connect() as db:
             rows = db.execute(sa.select(status_table)).mappings().all()
         return {(r["assignment"], r["student"]): Status(r["status"], r["reason"]) for r in rows}
+
+    # submissions
+    def set_submission(self, assignment: str, student: str, submission: Submission) -> None:
+        self._upsert(submission_table, {"assignment": assignment, "student": student}, vars(submission))
+
+    def submissions(self) -> dict[tuple[str, str], Submission]:
+        with self.engine.connect() as db:
+            rows = db.execute(sa.select(submission_table)).mappings().all()
+        return {
+            (r["assignment"], r["student"]): Submission(**{k: r[k] for k in Submission.__dataclass_fields__})
+            for r in rows
+        }
+
+    # roster
+    def set_roster(self, entries: list[RosterEntry]) -> None:
+        """Replace the roster by `entries` (an import is the whole class as the LMS lists it)."""
+        with self.engine.begin() as db:
+            db.execute(sa.delete(roster_table))
+            if entries:
+                db.execute(sa.insert(roster_table), [vars(e) for e in entries])
+
+    def roster(self) -> dict[str, RosterEntry]:
+        with self.engine.connect() as db:
+            rows = db.execute(sa.select(roster_table)).mappings().all()
+        return {r["student"]: RosterEntry(**r) for r in rows}
+
+    def set_lms_columns(self, columns: dict[str, str]) -> None:
+        """{assignment: the LMS's column header}, replacing what an earlier import stored."""
+        with self.engine.begin() as db:
+            db.execute(sa.delete(lms_column_table))
+            if columns:
+                db.execute(sa.insert(lms_column_table), [{"assignment": a, "header": h} for a, h in columns.items()])
+
+    def lms_columns(self) -> dict[str, str]:
+        with self.engine.connect() as db:
+            return dict(db.execute(sa.select(lms_column_table.c.assignment, lms_column_table.c.header)).all())
+
+    # adjustments
+    def set_adjustment(self, assignment: str, student: str, cell: str, score: float, comment: str) -> None:
+        key = {"assignment": assignment, "student": student, "cell": cell}
+        self._upsert(adjustment_table, key, {"score": score, "comment": comment, "updated": datetime.now(UTC)})
+
+    def clear_adjustment(self, assignment: str, student: str, cell: str) -> bool:
+        t = adjustment_table
+        with self.engine.begin() as db:
+            where = (t.c.assignment == assignment) & (t.c.student == student) & (t.c.cell == cell)
+            return db.execute(sa.delete(t).where(where)).rowcount > 0
+
+    def adjustments(self) -> dict[tuple[str, str], dict[str, Adjustment]]:
+        """{(assignment, student): {cell: Adjustment}}"""
+        with self.engine.connect() as db:
+            rows = db.execute(sa.select(adjustment_table)).mappings().all()
+        found: dict[tuple[str, str], dict[str, Adjustment]] = {}
+        for r in rows:
+            found.setdefault((r["assignment"], r["student"]), {})[r["cell"]] = Adjustment(
+                r["cell"], r["score"], r["comment"]
+            )
+        return found
+
+    def _upsert(self, table: sa.Table, key: dict, values: dict) -> None:
+        where = sa.and_(*(table.c[k] == v for k, v in key.items()))
+        with self.engine.begin() as db:
+            if db.execute(sa.update(table).where(where).values(**values)).rowcount == 0:
+                db.execute(sa.insert(table).values(**key, **values))
 
     def close(self) -> None:
         self.engine.dispose()

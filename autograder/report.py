@@ -21,7 +21,7 @@ def report(course: Course, assignment_id: str, out: Path | None = None) -> tuple
         raise LookupError(f"{assignment_id} has not been graded yet: run grade first")
     graded = [r for r in rows if r.status == GRADED]
     counts = Counter(r.status for r in rows)
-    max_score = rows[0].max_score if rows else 0.0
+    max_score = float(rows[0].max_score or 0.0) if rows else 0.0
     scores = [r.score for r in graded]
     pass_rates = {
         name: sum(r.tests.get(name) == points for r in graded) / len(graded) if graded else 0.0
@@ -42,30 +42,42 @@ def report(course: Course, assignment_id: str, out: Path | None = None) -> tuple
     for name, rate in pass_rates.items():
         lines.append(f"    {name:<{width}}  {rate:6.1%}  {'#' * round(rate * 20)}")
     out = Path(out) if out else course.state / "reports" / f"{assignment_id}.png"
-    _plot(out, assignment_id, scores, max_score, pass_rates)
+    _plot(out, assignment_id, scores, max_score, pass_rates, counts)
     return "\n".join(lines), out
 
 
-def _plot(out: Path, assignment_id: str, scores, max_score, pass_rates) -> None:
+def _plot(out: Path, assignment_id: str, scores, max_score, pass_rates, counts: Counter) -> None:
+    """Three panels: students by status (failed and missing are students too), the graded
+    scores, the pass rate per test cell. constrained_layout keeps every title inside the image."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), gridspec_kw={"width_ratios": [1, 1.4]})
+    names = list(pass_rates)
+    height = max(4.5, 0.28 * len(names) + 1.5)
+    fig, (status_ax, left, right) = plt.subplots(
+        1, 3, figsize=(15, height), gridspec_kw={"width_ratios": [0.55, 1, 1.4]}, layout="constrained"
+    )
+    fig.suptitle(f"{assignment_id}: {sum(counts.values())} students", fontsize=13)
+    order = [s for s in ("graded", "failed", "collected", "missing") if counts.get(s)]
+    colours = {"graded": "#4c72b0", "failed": "#c44e52", "collected": "#8c8c8c", "missing": "#dd8452"}
+    bars = status_ax.bar(order, [counts[s] for s in order], color=[colours[s] for s in order])
+    status_ax.bar_label(bars)
+    status_ax.set_ylabel("students")
+    status_ax.yaxis.get_major_locator().set_params(integer=True)
+    status_ax.set_title("students by status")
     bins = max(int(max_score), 1)
-    left.hist(scores, bins=bins, range=(0, max_score or 1), color="#4c72b0", edgecolor="white")
+    left.hist(scores, bins=bins, range=(0, max_score or 1), color=colours["graded"], edgecolor="white")
     left.set_xlabel(f"score (points out of {max_score:g})")
     left.set_ylabel("students")
     left.yaxis.get_major_locator().set_params(integer=True)
-    left.set_title(f"{assignment_id}: scores of {len(scores)} graded submissions")
-    names = list(pass_rates)
+    left.set_title(f"scores of the {len(scores)} graded")
     right.barh(names, [100 * pass_rates[n] for n in names], color="#55a868")
     right.set_xlim(0, 100)
     right.invert_yaxis()
     right.set_xlabel("graded submissions passing the test cell (%)")
     right.set_title("pass rate per test cell")
-    fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=100)
     plt.close(fig)
