@@ -142,7 +142,8 @@ class _Cgroups:
         name = f"backprop-autograder/{uuid.uuid4().hex[:12]}"
         for leftover in CGROUP_ROOT.glob("*/backprop-autograder/*/"):  # of graders that were killed
             try:
-                leftover.rmdir()  # only an empty one goes
+                if time.time() - leftover.stat().st_mtime > 600:  # not one another grader just made
+                    leftover.rmdir()  # only an empty one goes
             except OSError:
                 pass
         for controller, limit_file, value in (
@@ -160,9 +161,12 @@ class _Cgroups:
                 continue  # not root, or no such controller: the rlimits still hold
 
     def enter(self) -> None:
-        """In the child, before exec."""
+        """In the child, before exec (a cgroup that cannot be joined is skipped: the rlimits hold)."""
         for path in self.paths:
-            (path / "cgroup.procs").write_text(str(os.getpid()))
+            try:
+                (path / "cgroup.procs").write_text(str(os.getpid()))
+            except OSError:
+                pass
 
     def close(self) -> None:
         for path in self.paths:
