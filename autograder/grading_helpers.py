@@ -111,5 +111,5 @@ def _make_grading_helpers():
 
 
 _floats, _close, _close_secret, _quietly = _make_grading_helpers()
-_exp, _tolist, _default_rng = math.exp, np.ndarray.tolist, np.random.default_rng  # for the tests' inputs
+_exp, _cos, _tolist, _default_rng = math.exp, math.cos, np.ndarray.tolist, np.random.default_rng  # for test inputs
 _Random = random.Random
