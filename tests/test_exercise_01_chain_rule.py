@@ -312,7 +312,7 @@ def test_failure_messages_diagnose_without_giving_the_answer(mutant_runs):
         ("gradient-restores-the-callers-array-by-arithmetic", "numerical_gradient_no_mutation"): "rounding error",
         ("gradient-leaves-entries-nudged", "numerical_gradient_central"): "put it back before the next",
         ("sigmoid-overflows", "sigmoid_stable"): "overflowed: never compute exp of a large positive number",
-        ("local-grad-is-sigma", "sigmoid_local_grad_values"): "(expected 0.25, got 0.5): it is the slope of the sigmoid",
+        ("local-grad-is-sigma", "sigmoid_local_grad_values"): "(expected 0.25, got 0.5): it is the slope",
         ("x-fork-overwritten", "staged_backward_dx"): "dx at (3, -4) is off (expected 2.05957, got 0.476383): x feeds",
         ("y-fork-overwritten", "staged_backward_dy"): "add both paths into dy with +=",
         ("upstream-gradient-ignored", "staged_backward_dout"): "start the backward pass from dout",
