@@ -45,6 +45,29 @@ def test_test_cells_are_named_and_worth_points(source):
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.parent.name)
+def test_every_test_cell_checks_something_students_can_see(source):
+    """A visible test that only calls a function (or nothing) passes on a wrong answer: it must compare."""
+    for _, text, meta in cells(source):
+        if meta.get("grade"):
+            visible = re.sub(r"### BEGIN HIDDEN TESTS\n.*?### END HIDDEN TESTS", "", text, flags=re.S)
+            assert re.search(r"\b_close\(|\bclose\(|\b_check\w*\(|raise AssertionError", visible), (
+                f"{meta['grade_id']}: its visible part checks nothing"
+            )
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.parent.name)
+def test_instructions_and_hints_state_no_backward_result(source):
+    """Students derive: no released text states a gradient formula (the patterns issue 11 found)."""
+    stated = re.compile(
+        r"\bd(W\d?|x|X) = [^\n]*?(@|\.T\b|\^T|\*)|\(S - I_y\)|sigma\(x\)\)\s*\\bigl\(1|1 - tanh\(z\)\*\*2|"
+        r"-2 times the sum|2 q x\^T|-1/b\*\*2|swaps: a gets"
+    )
+    for _, text, meta in cells(source):
+        visible = re.sub(r"### BEGIN (HIDDEN TESTS|SOLUTION)\n.*?### END (HIDDEN TESTS|SOLUTION)", "", text, flags=re.S)
+        assert not stated.search(visible), f"{meta.get('grade_id')}: {stated.search(visible).group(0)!r}"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.parent.name)
 def test_answer_cells_keep_signature_and_docstring_visible(source):
     for _, text, meta in cells(source):
         if meta.get("solution"):
