@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import dis
 import json
 import os
 import signal
@@ -28,7 +27,6 @@ import socket
 import sys
 import time
 import traceback
-import types
 import warnings
 
 import wire
@@ -123,8 +121,8 @@ def _reap() -> None:
 class Judge:
     def __init__(self, channel: wire.Connection):
         self.channel = channel
-        self.namespace = {"__name__": "__main__", "__builtins__": builtins}
-        self.student_names: dict[str, object] = {}  # names bound from the student for the current cell
+        self.namespace = Namespace(self)
+        self.student_values: dict[str, object] = {}  # fetched during the current cell
         self.printed: list[str] = []
         self.printed_size = 0
 
@@ -187,33 +185,42 @@ class Judge:
         try:
             with alarm(timeout):
                 code = compile(source, f"<cell {index}>", "exec")
-                self.bind_student_names(code)
+                self.student_values = {}  # each cell sees the student's current definitions
                 sys.stdout = sys.stderr = _Capture(self)
                 exec(code, self.namespace)
         except BaseException as raised:  # noqa: BLE001 - whatever the cell raised is its verdict
             error = _describe(raised, timeout)
         finally:
             sys.stdout, sys.stderr = saved
-        self.forget_student_names()
         return self.take_output() + ([_error_output(*error)] if error else [])
 
-    def bind_student_names(self, code: types.CodeType) -> None:
-        """Bind the student's current values of the names this cell reads and the judge does not own."""
-        owned = set(self.namespace)
-        wanted = sorted(_global_names(code) - owned - BUILTIN_NAMES)
-        if not wanted:
-            return
-        found = self.link.names(wanted)
-        for name in wanted:
-            if name in found:
-                self.namespace[name] = self.student_names[name] = found[name]
+    def student_value(self, name: str):
+        """The student's current value of a global the judge does not define (KeyError: none)."""
+        if name not in self.student_values:
+            found = self.link.names([name])
+            if name not in found:
+                raise KeyError(name)
+            self.student_values[name] = found[name]
+        return self.student_values[name]
 
-    def forget_student_names(self) -> None:
-        """Unbind them again (the next cell asks afresh), unless the cell assigned its own value."""
-        for name, value in self.student_names.items():
-            if self.namespace.get(name) is value:
-                del self.namespace[name]
-        self.student_names = {}
+
+class Namespace(dict):
+    """The judge's globals: its own names first, then the builtins, then the student's names.
+
+    A name the locked cells never defined is looked up in the student's process when it is read
+    (by a test cell, or by a function an earlier test cell defined), so it is always the
+    student's current definition. CPython reads globals through __missing__ when they are a
+    dict subclass; builtins are answered here without asking, so they cannot be shadowed.
+    """
+
+    def __init__(self, judge: Judge):
+        super().__init__(__name__="__main__", __builtins__=builtins)
+        self._judge = judge
+
+    def __missing__(self, name):
+        if name in BUILTIN_NAMES or name.startswith("__"):
+            raise KeyError(name)
+        return self._judge.student_value(name)
 
 
 class _Capture:
@@ -252,18 +259,6 @@ def alarm(seconds: float):
         signal.signal(signal.SIGALRM, previous)
         if outer_left > 0:
             signal.setitimer(signal.ITIMER_REAL, outer_left)
-
-
-def _global_names(code: types.CodeType) -> set[str]:
-    """Names a cell (and every function or class defined in it) reads as globals."""
-    names, stack = set(), [code]
-    while stack:
-        current = stack.pop()
-        for instruction in dis.get_instructions(current):
-            if instruction.opname in ("LOAD_NAME", "LOAD_GLOBAL"):
-                names.add(instruction.argval)
-        stack.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
-    return names
 
 
 def _describe(error: BaseException, timeout: float) -> tuple[str, str]:
