@@ -122,7 +122,8 @@ class B3Explorer:
         (self.point,) = self.right.plot([], [], "o", color="#c0392b")
         (self.tangent,) = self.right.plot([], [], "-", color="#e67e22", lw=2.5)
         (self.trail,) = self.right.plot([], [], "o-", color="#c0392b", ms=3, lw=1, alpha=0.6)
-        self.right.set(xlabel="b3", ylabel="SSR", title="SSR(b3), tangent slope = dSSR/db3", xlim=(-1, 5), ylim=(-1, 40))
+        self.right.set(xlabel="b3", ylabel="SSR", title="SSR(b3), tangent slope = dSSR/db3",
+                       xlim=(-1, 5), ylim=(-1, 40))  # fmt: skip
         self.figure.tight_layout()
 
         self.slider.observe(lambda change: self._moved(), names="value")

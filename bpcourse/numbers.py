@@ -26,7 +26,7 @@ def number(value, spec: str = ".2f") -> str:
     if match:
         mantissa, exponent = match.groups()
         exponent = str(int(exponent))
-        text = mantissa if exponent == "0" else f"{mantissa} × 10{exponent.translate(_SUPERSCRIPT)}"
+        text = mantissa if exponent == "0" else f"{mantissa}\u00a0×\u00a010{exponent.translate(_SUPERSCRIPT)}"
     if text.startswith("-") and not re.search(r"[1-9]", text.split(" ")[0]):
         text = text[1:]  # -0.00 -> 0.00
     return text.replace("-", MINUS) if text.startswith("-") else text

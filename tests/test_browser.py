@@ -1,8 +1,10 @@
 """The published site in a real browser (Debian's Chromium driven by Playwright), offline.
 
-For every page of the table of contents: no request leaves 127.0.0.1, no console or page
-error, math is typeset by the vendored MathJax, every image loads. Screenshots of every page
-go to artifacts/screenshots/ for a person to look at.
+For every page of the table of contents, at a laptop's width (1280 px) and a phone's (390 px):
+no request leaves 127.0.0.1, no console or page error, math is typeset by the vendored MathJax,
+every image loads, nothing is wider than its column (display equations included), and the
+favicon the page names loads. Screenshots of every page at both widths go to
+artifacts/screenshots/ for a person to look at.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import json
 
 import pytest
 
-from tests.browser import CHROMIUM_ARGS, SiteServer, chromium_path, open_page
+from tests.browser import CHROMIUM_ARGS, OVERFLOW_JS, SiteServer, chromium_path, open_page
 from tests.conftest import REPO_ROOT
 from tests.test_site import toc_files
 
@@ -35,9 +37,16 @@ def browser():
         chromium.close()
 
 
+WIDTHS = {"laptop": 1280, "phone": 390}
+# On a phone, code and tables may scroll sideways inside their own box (as on every site);
+# equations, figures and explorers may not, and nothing may widen the page.
+SCROLLING_OK = {"laptop": [], "phone": ["pre", "table", ".bp-table"]}
+
+
+@pytest.mark.parametrize("device", WIDTHS)
 @pytest.mark.parametrize("file", toc_files())
-def test_page_works_offline_without_errors(server, browser, site, file):
-    page, visit = open_page(browser, f"{server.url}/{file}.html")
+def test_page_works_offline_and_fits_its_column(server, browser, site, file, device):
+    page, visit = open_page(browser, f"{server.url}/{file}.html", viewport=(WIDTHS[device], 900))
     try:
         if 'class="math' in (site / f"{file}.html").read_text():
             page.wait_for_selector("mjx-container", state="attached", timeout=15_000)
@@ -48,16 +57,27 @@ def test_page_works_offline_without_errors(server, browser, site, file):
             "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
         )
         assert broken == [], f"images that did not load: {broken}"
-        shot = ARTIFACTS / "screenshots" / f"{file.replace('/', '__')}.png"
+        overflow = page.evaluate(OVERFLOW_JS, SCROLLING_OK[device])
+        assert overflow["page"] <= 0, f"the page scrolls sideways by {overflow['page']} px"
+        assert overflow["wide"] == [], f"wider than the column at {WIDTHS[device]} px: {overflow['wide']}"
+        shot = ARTIFACTS / "screenshots" / device / f"{file.replace('/', '__')}.png"
         shot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shot), full_page=True)
-        _record_weight(file, visit.bytes_transferred)
+        if device == "laptop":
+            _record_weight(file, visit.bytes_transferred)
+        # Headless Chromium asks for no favicon by itself, so ask for the one the page names and
+        # for /favicon.ico (what browsers ask for when a page names none) with the page's context.
+        named = page.evaluate("document.querySelector('link[rel~=icon]').href")
+        for url in (named, f"{server.url}/favicon.ico"):
+            answer = page.context.request.get(url)
+            assert answer.status == 200 and "icon" in answer.headers["content-type"], f"{url}: {answer.status}"
     finally:
         page.close()
     assert visit.external_requests == [], "requests left the site"
     assert visit.page_errors == []
     assert visit.console_errors == []
-    assert visit.failed_requests == []
+    assert visit.failed_requests == [], "requests that failed (a 404 favicon among them?)"
+    assert not [url for url, status in visit.statuses if status >= 400], "requests answered with an error"
 
 
 def _record_weight(file: str, size: int) -> None:

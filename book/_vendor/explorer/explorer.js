@@ -28,8 +28,8 @@
     return function (v) { return r0 + (v - d0) * (r1 - r0) / (d1 - d0); };
   }
   var clips = 0;
-  function panel(svg, x0, title, xlabel, ylabel) {
-    var g = el("g", { transform: "translate(" + x0 + ",0)" }, svg);
+  function panel(svg, x0, y0, title, xlabel, ylabel) {
+    var g = el("g", { transform: "translate(" + x0 + "," + y0 + ")" }, svg);
     var id = "bp-clip-" + (++clips);
     el("rect", { x: 45, y: 22, width: 290, height: 180 }, el("clipPath", { id: id }, g));
     el("text", { x: 170, y: 14, "text-anchor": "middle", "font-size": 13 }, g, title);
@@ -72,10 +72,12 @@
     var resetButton = html("button", { type: "button", class: "bp-reset" }, controls, "Reset");
     var status = html("div", { class: "bp-status", "aria-live": "polite" }, root);
 
-    var svg = el("svg", { viewBox: "0 0 720 240", width: "100%", role: "img",
+    // side by side on a wide column; stacked on a phone, so that the labels keep their size
+    var narrow = root.clientWidth < 560;
+    var svg = el("svg", { viewBox: narrow ? "0 0 360 480" : "0 0 720 240", width: "100%", role: "img",
                           "aria-label": "network output and SSR as functions of b3" }, root);
-    var left = panel(svg, 0, "data, network output, residuals", "dosage", "efficacy");
-    var right = panel(svg, 360, "SSR(b3) and its tangent", "b3", "SSR");
+    var left = panel(svg, 0, 0, "data, network output, residuals", "dosage", "efficacy");
+    var right = panel(svg, narrow ? 0 : 360, narrow ? 240 : 0, "SSR(b3) and its tangent", "b3", "SSR");
     // dosages 0 and 1 sit inside the frame (not on it), so every residual line can be seen
     var lx = scale(-0.1, 1.1, 45, 335), ly = scale(-3, 4, 202, 22);
     var rx = scale(c.b3_range[0], c.b3_range[1], 45, 335), ry = scale(0, 40, 202, 22);
@@ -154,7 +156,8 @@
     var activation = menu("activation", c.activations, "sigmoid");
     var sc = menu("scale", c.scales, c.scales[0]);
     var depth = menu("depth", c.depths, 10);
-    var svg = el("svg", { viewBox: "0 0 720 260", width: "100%", role: "img", "aria-label": "gradient norm per layer" }, root);
+    var W = root.clientWidth < 560 ? 380 : 720;  // a narrower drawing on a phone keeps labels legible
+    var svg = el("svg", { viewBox: "0 0 " + W + " 260", width: "100%", role: "img", "aria-label": "gradient norm per layer" }, root);
     var status = html("div", { class: "bp-status", "aria-live": "polite" }, root);
     function draw() {
       while (svg.firstChild) svg.removeChild(svg.firstChild);
@@ -162,18 +165,19 @@
       var first = c.first_layer[quantity.value];
       var logs = norms.map(function (v) { return Math.log10(Math.max(v, 1e-30)); });
       var lo = Math.floor(Math.min.apply(null, logs)) - 1, hi = Math.ceil(Math.max.apply(null, logs)) + 1;
-      var sy = scale(lo, hi, 220, 20), width = 640 / norms.length;
-      el("line", { x1: 60, y1: 220, x2: 700, y2: 220, stroke: "#888" }, svg);
+      var sy = scale(lo, hi, 220, 20), width = (W - 80) / norms.length;
+      el("line", { x1: 60, y1: 220, x2: W - 20, y2: 220, stroke: "#888" }, svg);
       for (var e = lo; e <= hi; e += Math.max(1, Math.round((hi - lo) / 6))) {
-        el("text", { x: 55, y: sy(e) + 3, "text-anchor": "end", "font-size": 10 }, svg, "1e" + e);
-        el("line", { x1: 60, y1: sy(e), x2: 700, y2: sy(e), stroke: "#eee" }, svg);
+        var tick = el("text", { x: 55, y: sy(e) + 3, "text-anchor": "end", "font-size": 10 }, svg, "10");
+        el("tspan", { dy: -4, "font-size": 8 }, tick, String(e).replace("-", "\u2212"));  // 10 to the power e
+        el("line", { x1: 60, y1: sy(e), x2: W - 20, y2: sy(e), stroke: "#eee" }, svg);
       }
       norms.forEach(function (v, i) {
         el("rect", { x: 60 + i * width + 2, y: sy(logs[i]), width: width - 4, height: 220 - sy(logs[i]), fill: "#1f4e79",
                      class: "bp-bar", "data-norm": v.toExponential(3) }, svg);
         el("text", { x: 60 + (i + 0.5) * width, y: 234, "text-anchor": "middle", "font-size": 10 }, svg, String(i + first));
       });
-      el("text", { x: 380, y: 254, "text-anchor": "middle", "font-size": 12 }, svg, quantity.value === "dh" ?
+      el("text", { x: (W + 40) / 2, y: 254, "text-anchor": "middle", "font-size": 12 }, svg, quantity.value === "dh" ?
          "layer l of h_l (0 = the input)" : "weight matrix W_l (1 = closest to the input)");
       el("text", { x: 14, y: 120, "text-anchor": "middle", "font-size": 12, transform: "rotate(-90 14 120)" }, svg,
          "||" + quantity.value.replace("d", "dL/d") + "|| (log scale)");
