@@ -127,3 +127,28 @@ def test_gradient_norm_explorer_changes_with_the_activation(server, browser):
         page.close()
     assert sigmoid_ratio < 1e-3 < relu_ratio  # sigmoid's first layer gets almost nothing back
     assert visit.page_errors == [] and visit.console_errors == []
+
+
+def test_b3_explorer_shows_residuals_tangent_and_divergence(server, browser):
+    page, visit = open_page(browser, f"{server.url}/book/05-gradient-descent-b3/gradient-descent-b3.html")
+    try:
+        explorer = page.locator(".bp-explorer[data-kind=b3]")
+        explorer.scroll_into_view_if_needed()
+        frame = [float(v) for v in (page.locator(".bp-explorer rect").first.get_attribute(k) for k in ("x", "width"))]
+        for line in page.locator(".bp-residual").all():  # every residual inside the frame, none on its edge
+            x = float(line.get_attribute("x1"))
+            assert frame[0] + 5 < x < frame[0] + frame[1] - 5
+        tangent = page.locator(".bp-tangent")
+        assert float(tangent.get_attribute("stroke-width")) >= 2 and tangent.get_attribute("stroke-dasharray") is None
+        span = float(tangent.get_attribute("x2")) - float(tangent.get_attribute("x1"))
+        assert span > 0.3 * frame[1]  # long enough to read its slope
+        rates = [float(v) for v in page.locator("select.bp-lr option").all_inner_texts()]
+        assert max(rates) > 1 / 3
+        page.locator("select.bp-lr").select_option(str(max(rates)))
+        page.locator(".bp-run").click()
+        assert abs(float(explorer.get_attribute("data-b3"))) > 10  # each step overshoots farther
+        assert "diverges" in page.locator(".bp-status").inner_text()
+        explorer.screenshot(path=str(ARTIFACTS / "screenshots" / "b3-explorer-diverging.png"))
+    finally:
+        page.close()
+    assert visit.page_errors == [] and visit.console_errors == [] and visit.external_requests == []

@@ -80,7 +80,7 @@
     var right = panel(svg, narrow ? 0 : 360, narrow ? 240 : 0, "SSR(b3) and its tangent", "b3", "SSR");
     // dosages 0 and 1 sit inside the frame (not on it), so every residual line can be seen
     var lx = scale(-0.1, 1.1, 45, 335), ly = scale(-3, 4, 202, 22);
-    var rx = scale(c.b3_range[0], c.b3_range[1], 45, 335), ry = scale(0, 40, 202, 22);
+    var rx = scale(c.b3_range[0], c.b3_range[1], 45, 335), ry = scale(-3, 40, 202, 22);  // SSR = 0 above the frame
     ticks(left, lx, ly, [0, 0.5, 1], [-2, 0, 2, 4]);
     ticks(right, rx, ry, [-1, 1, 3, 5], [0, 20, 40]);
     var grid = [];
