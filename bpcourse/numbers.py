@@ -39,3 +39,26 @@ def glue_number(name: str, value, spec: str = ".2f") -> str:
     text = number(value, spec)
     glue(name, text, display=False)
     return text
+
+
+def tex(value, spec: str = "g") -> str:
+    """`value` for a TeX formula: "-" is typeset as a minus sign by MathJax; "e" formats as powers of ten."""
+    text = format(value, spec)
+    match = re.fullmatch(r"([-+]?[\d.,]+)[eE]([-+]?\d+)", text)
+    if match:
+        return f"{match[1]} \\times 10^{{{int(match[2])}}}"
+    return text.replace(",", "{,}")
+
+
+def glue_math(name: str, formula: str) -> str:
+    """Glue an inline formula (TeX, without delimiters) under `name`; prose writes {glue}`name`.
+
+    Glued as the HTML Sphinx itself writes for inline math, so the page's MathJax typesets it.
+    """
+    import html
+
+    from IPython.display import HTML
+    from myst_nb import glue
+
+    glue(name, HTML(f'<span class="math notranslate nohighlight">\\({html.escape(formula)}\\)</span>'), display=False)
+    return formula

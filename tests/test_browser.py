@@ -123,9 +123,19 @@ def test_gradient_norm_explorer_changes_with_the_activation(server, browser):
         relu_ratio = float(explorer.get_attribute("data-ratio"))
         page.locator("select.bp-depth").select_option("20")
         assert page.locator(".bp-bar").count() == 20
+        # the weight gradients of ReLU at s = 4 hide the explosion the activation gradients show
+        page.locator("select.bp-activation").select_option("relu")
+        page.locator("select.bp-scale").select_option("4")
+        page.locator("select.bp-depth").select_option("10")
+        page.locator("select.bp-gradient").select_option("dh")
+        exploding = float(explorer.get_attribute("data-ratio"))
+        page.locator("select.bp-gradient").select_option("dW")
+        weights = float(explorer.get_attribute("data-ratio"))
+        assert "dL/dW" in explorer.inner_text() or "W_l" in page.locator(".bp-explorer[data-kind=norms] svg").inner_html()
     finally:
         page.close()
     assert sigmoid_ratio < 1e-3 < relu_ratio  # sigmoid's first layer gets almost nothing back
+    assert exploding > 1e3 > 10 > weights
     assert visit.page_errors == [] and visit.console_errors == []
 
 
