@@ -47,6 +47,11 @@
     var text = v.toFixed(digits);
     return /^-0\.?0*$/.test(text) ? text.slice(1) : text.replace("-", "\u2212");
   }
+  function sci(v) {  // 1.6e-6 as the book prints it: 1.6 × 10⁻⁶
+    var parts = v.toExponential(1).split("e"), sup = "⁰¹²³⁴⁵⁶⁷⁸⁹";
+    var exponent = String(parseInt(parts[1], 10)).replace("-", "⁻").replace(/[0-9]/g, function (d) { return sup[d]; });
+    return num(parseFloat(parts[0]), 1) + "\u00a0×\u00a010" + exponent;
+  }
   function pathData(xs, ys, sx, sy) {
     return xs.map(function (x, i) { return (i ? "L" : "M") + sx(x).toFixed(2) + "," + sy(ys[i]).toFixed(2); }).join("");
   }
@@ -181,7 +186,7 @@
          "layer l of h_l (0 = the input)" : "weight matrix W_l (1 = closest to the input)");
       el("text", { x: 14, y: 120, "text-anchor": "middle", "font-size": 12, transform: "rotate(-90 14 120)" }, svg,
          "||" + quantity.value.replace("d", "dL/d") + "|| (log scale)");
-      status.textContent = "first / last = " + (norms[0] / norms[norms.length - 1]).toExponential(1).replace("-", "\u2212");
+      status.textContent = "first / last = " + sci(norms[0] / norms[norms.length - 1]);
       root.setAttribute("data-ratio", String(norms[0] / norms[norms.length - 1]));
     }
     draw();
