@@ -15,6 +15,7 @@ import graphviz
 
 FORWARD, BACKWARD = "#1b7a33", "#c0392b"  # green values, red gradients
 FONT = "DejaVu Sans"
+FONT_PT = 14  # node and edge labels; the browser test checks they stay >= 10 px once scaled to the column
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,8 @@ def draw_circuit(
     """
     graph = graphviz.Digraph(format="svg")
     graph.attr(rankdir=rankdir, bgcolor="transparent", nodesep="0.35", ranksep=ranksep)
-    graph.attr("node", fontname=FONT, fontsize="14")
-    graph.attr("edge", fontname=FONT, fontsize="14", arrowsize="0.7", color="#555555")
+    graph.attr("node", fontname=FONT, fontsize=str(FONT_PT))
+    graph.attr("edge", fontname=FONT, fontsize=str(FONT_PT), arrowsize="0.7", color="#555555")
     if title:
         graph.attr(label=title, labelloc="t", fontname=FONT, fontsize="13")
     for node in nodes:
@@ -185,4 +186,4 @@ def trace_circuit(trace, inputs: dict, labels: dict | None = None, *, show_grads
         partials = OPERATIONS[op][1](*(values[a] for a in args))
         edges += [Edge(a, name, values[a], p * bars[name]) for p, a in zip(partials, args, strict=True)]
     edges.append(Edge(trace[-1][0], "y", values[trace[-1][0]], 1.0))
-    return draw_circuit(nodes, edges, show_grads=show_grads, digits=3)
+    return draw_circuit(nodes, edges, show_grads=show_grads, digits=3, rankdir="TB", ranksep="0.3")

@@ -162,3 +162,24 @@ def test_b3_explorer_shows_residuals_tangent_and_divergence(server, browser):
     finally:
         page.close()
     assert visit.page_errors == [] and visit.console_errors == [] and visit.external_requests == []
+
+
+@pytest.mark.parametrize("device", WIDTHS)
+def test_circuit_labels_are_legible(server, browser, device):
+    """Graphviz draws edge labels at 14 pt; a figure scaled down to its column shrinks them."""
+    from bpcourse.graphs import FONT_PT
+
+    edge_font_px = FONT_PT * 4 / 3  # an SVG point is 4/3 CSS pixels
+    chapters = ("01-chain-rule/chain-rule", "02-computational-graphs/computational-graphs",
+                "03-gate-patterns/gate-patterns")  # fmt: skip
+    for chapter in chapters:
+        page, _ = open_page(browser, f"{server.url}/book/{chapter}.html", viewport=(WIDTHS[device], 900))
+        try:
+            page.wait_for_load_state("networkidle")
+            svgs = "Array.from(document.images).filter(i => i.src.endsWith('.svg'))"
+            scales = page.evaluate(svgs + ".map(i => i.clientWidth / i.naturalWidth)")
+        finally:
+            page.close()
+        assert scales, f"{chapter} shows no circuit"
+        smallest = min(scales) * edge_font_px
+        assert smallest >= 10, f"{chapter} at {WIDTHS[device]} px: edge labels {smallest:.1f} px high"
