@@ -21,10 +21,11 @@ site: $(STAMP) system-packages
 lint: $(STAMP)
 	$(VENV)/bin/ruff check bpcourse autograder tests tools
 
-$(STAMP): requirements.txt requirements-lock.txt pyproject.toml
+$(STAMP): requirements.txt requirements-lock.txt pyproject.toml tools/ipython/ipython_kernel_config.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	mkdir -p $(VENV)/etc/ipython && cp tools/ipython/ipython_kernel_config.py $(VENV)/etc/ipython/  # quiet kernels
 	touch $@
 
 system-packages:

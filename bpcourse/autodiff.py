@@ -66,6 +66,20 @@ def describe(step) -> str:
     return f"{name} = " + SYMBOL[op].format(*args)
 
 
+TEX_SYMBOL = {"ln": r"\ln {}", "sin": r"\sin {}", "mul": r"{} \times {}", "add": "{} + {}", "sub": "{} - {}"}
+
+
+def tex(name: str, accent: str = "") -> str:
+    """A trace name as TeX: tex("v-1") is "v_{-1}", tex("v-1", r"\bar") is "\bar v_{-1}"."""
+    return (accent + " " if accent else "") + f"v_{{{name[1:]}}}"
+
+
+def describe_tex(step) -> str:
+    """'$v_{2} = v_{-1} \times v_{0}$' for a trace step: the row of a rendered table."""
+    name, op, args = step
+    return f"${tex(name)} = " + TEX_SYMBOL[op].format(*(tex(a) for a in args)) + "$"
+
+
 def matrix_chain_cost(dims: list[int], order: str) -> int:
     """Multiplications to form the Jacobian J_k ... J_2 J_1 of a chain of functions.
 

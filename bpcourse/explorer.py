@@ -23,7 +23,8 @@ import numpy as np
 
 from bpcourse import b3, deep
 
-LEARNING_RATES = (0.01, 0.05, 0.1, 0.2, 0.3)
+# 1/3 is the edge of stability here (SSR(b3) has curvature 2 * 3 = 6): rates above it diverge.
+LEARNING_RATES = (0.01, 0.05, 0.1, 0.2, 0.3, 0.33, 0.34, 0.4)
 
 
 def b3_config(lr: float = 0.1, min_step: float = 0.001) -> dict:
@@ -46,14 +47,22 @@ def b3_config(lr: float = 0.1, min_step: float = 0.001) -> dict:
 
 
 def norms_config(depths=(2, 4, 6, 8, 10, 15, 20), width=64, scales=(1.0, 1.4142135623730951, 4.0)) -> dict:
-    """Per-layer gradient norms for every activation, initialization scale and depth."""
+    """Per-layer gradient norms for every activation, initialization scale and depth.
+
+    Two quantities per network: "dh", ||dL/dh_l|| for l = 0 (the input) .. depth-1, and "dW",
+    ||dL/dW_l|| for l = 1 .. depth (see bpcourse.deep).
+    """
+    measures = {"dh": deep.activation_gradient_norms, "dW": deep.layer_norms}
     table = {
-        f"{activation}|{scale:.3g}|{depth}": deep.layer_norms(activation, scale, depth=depth, width=width)
+        f"{quantity}|{activation}|{scale:.3g}|{depth}": measure(activation, scale, depth=depth, width=width)
+        for quantity, measure in measures.items()
         for activation in sorted(deep.ACTIVATIONS)
         for scale in scales
         for depth in depths
     }
     return {
+        "quantities": {"dh": "dL/dh (activations)", "dW": "dL/dW (weights)"},
+        "first_layer": {"dh": 0, "dW": 1},
         "activations": sorted(deep.ACTIVATIONS),
         "scales": [f"{s:.3g}" for s in scales],
         "depths": list(depths),
@@ -74,6 +83,9 @@ def b3_static_html(**kwargs) -> str:
 def norms_static_html(**kwargs) -> str:
     """The kernel-free per-layer gradient-norm explorer for the vanishing-gradients chapter."""
     return _placeholder("norms", norms_config(**kwargs), "The interactive explorer needs JavaScript.")
+
+
+DIVERGED = 60.0  # |b3| beyond ten plot widths: the descent has diverged, stepping stops
 
 
 class B3Explorer:
@@ -102,14 +114,16 @@ class B3Explorer:
         dose = np.linspace(0, 1, 101)
         self.left.scatter(b3.DOSAGE, b3.OBSERVED, color="black", zorder=3)
         (self.curve,) = self.left.plot(dose, dose * 0, color="#2e7d32")
-        self.residuals = [self.left.plot([x, x], [0, 0], color="#999999", lw=1)[0] for x in b3.DOSAGE]
-        self.left.set(xlabel="dosage", ylabel="efficacy", title="data, network output and residuals", ylim=(-3, 4))
+        self.residuals = [self.left.plot([x, x], [0, 0], "--", color="#7f7f7f", lw=2)[0] for x in b3.DOSAGE]
+        self.left.set(xlabel="dosage", ylabel="efficacy", title="data, network output and residuals",
+                      xlim=(-0.1, 1.1), ylim=(-3, 4))  # fmt: skip
         grid = np.linspace(-1, 5, 121)
         self.right.plot(grid, [self._ssr(g) for g in grid], color="#1f4e79")
         (self.point,) = self.right.plot([], [], "o", color="#c0392b")
-        (self.tangent,) = self.right.plot([], [], "--", color="#c0392b")
+        (self.tangent,) = self.right.plot([], [], "-", color="#e67e22", lw=2.5)
         (self.trail,) = self.right.plot([], [], "o-", color="#c0392b", ms=3, lw=1, alpha=0.6)
-        self.right.set(xlabel="b3", ylabel="SSR", title="SSR(b3), tangent slope = dSSR/db3", ylim=(-1, 40))
+        self.right.set(xlabel="b3", ylabel="SSR", title="SSR(b3), tangent slope = dSSR/db3",
+                       xlim=(-1, 5), ylim=(-1, 40))  # fmt: skip
         self.figure.tight_layout()
 
         self.slider.observe(lambda change: self._moved(), names="value")
@@ -131,14 +145,19 @@ class B3Explorer:
         return b3.dssr_db3(b3.DOSAGE, b3.OBSERVED, {**self.params, "b3": value})
 
     def step(self) -> bool:
-        """One gradient-descent step from the current b3; False once a step is below min_step."""
+        """One gradient-descent step from the current b3; False once a step is below min_step or
+        the descent has diverged far outside the plot (learning rates above 1/3)."""
+        if abs(self.b3) > DIVERGED:
+            return False
         step = float(self.rate.value) * self._slope(self.b3)
         self._stepping = True
-        self.slider.value = self.b3 - step  # the slider is the state; its observer redraws
+        target = self.b3 - step
+        self.slider.max, self.slider.min = max(self.slider.max, target), min(self.slider.min, target)  # diverging
+        self.slider.value = target  # the slider is the state; its observer redraws
         self._stepping = False
         self.path.append(self.b3)
         self._redraw()
-        return abs(step) >= self.min_step
+        return abs(step) >= self.min_step and abs(self.b3) <= DIVERGED
 
     def run(self, max_steps: int = 1000) -> None:
         for _ in range(max_steps):
@@ -168,7 +187,7 @@ class B3Explorer:
             line.set_data([x, x], [o, p])
         ssr, slope = self._ssr(value), self._slope(value)
         self.point.set_data([value], [ssr])
-        span = np.array([value - 0.6, value + 0.6])
+        span = np.array([value - 1.2, value + 1.2])  # a tangent long enough to read its slope
         self.tangent.set_data(span, ssr + slope * (span - value))
         self.trail.set_data(self.path, [self._ssr(v) for v in self.path])
         rows = "".join(

@@ -15,6 +15,7 @@ import graphviz
 
 FORWARD, BACKWARD = "#1b7a33", "#c0392b"  # green values, red gradients
 FONT = "DejaVu Sans"
+FONT_PT = 14  # node and edge labels; the browser test checks they stay >= 10 px once scaled to the column
 
 
 @dataclass(frozen=True)
@@ -35,20 +36,23 @@ class Edge:
 def _number(v: float | None, digits: int) -> str:
     if v is None:
         return ""
-    text = f"{v:.{digits}f}"
-    return "0.00" if text.strip("-0.") == "" else text  # no "-0.00"
+    from bpcourse.numbers import number
+
+    return number(v, f".{digits}f")  # a real minus sign, and no "-0.00"
 
 
-def draw_circuit(nodes, edges, *, title=None, digits=2, show_grads=True, rankdir="LR") -> graphviz.Digraph:
+def draw_circuit(
+    nodes, edges, *, title=None, digits=2, show_grads=True, rankdir="LR", ranksep="0.65"
+) -> graphviz.Digraph:
     """A Digraph of the circuit: operations as circles, inputs as plain names, values on edges.
 
     nodes: sequence of Node; edges: sequence of Edge (from input/op to op/output).
     Rendered inline (SVG) by Jupyter and by the book.
     """
     graph = graphviz.Digraph(format="svg")
-    graph.attr(rankdir=rankdir, bgcolor="transparent", nodesep="0.35", ranksep="0.65")
-    graph.attr("node", fontname=FONT, fontsize="13")
-    graph.attr("edge", fontname=FONT, fontsize="11", arrowsize="0.7", color="#555555")
+    graph.attr(rankdir=rankdir, bgcolor="transparent", nodesep="0.35", ranksep=ranksep)
+    graph.attr("node", fontname=FONT, fontsize=str(FONT_PT))
+    graph.attr("edge", fontname=FONT, fontsize=str(FONT_PT), arrowsize="0.7", color="#555555")
     if title:
         graph.attr(label=title, labelloc="t", fontname=FONT, fontsize="13")
     for node in nodes:
@@ -125,13 +129,15 @@ def sigmoid_neuron_backward(w, x):
 
 
 def sigmoid_neuron_circuit(w, x, *, show_grads=True) -> graphviz.Digraph:
-    """The CS231n neuron circuit gate by gate, with every local gradient chained backwards."""
+    """The CS231n neuron circuit gate by gate, with every local gradient chained backwards.
+
+    Drawn top to bottom: nine gates in a row would be scaled down to illegible labels."""
     steps, value, grad = sigmoid_neuron_backward(w, x)
     nodes = [Node(n, n, "input") for n in ("w0", "x0", "w1", "x1", "w2")]
     nodes += [Node(name, op) for name, op, _, _ in steps] + [Node("f", "f", "output")]
     edges = [Edge(a, name, value[a], grad[a]) for name, _, args, _ in steps for a in args]
     edges.append(Edge("inv", "f", value["inv"], 1.0))
-    return draw_circuit(nodes, edges, show_grads=show_grads)
+    return draw_circuit(nodes, edges, show_grads=show_grads, rankdir="TB", ranksep="0.3")
 
 
 def sigmoid_neuron_grouped_circuit(w, x, *, show_grads=True) -> graphviz.Digraph:
@@ -161,7 +167,7 @@ def sigmoid_neuron_grouped_circuit(w, x, *, show_grads=True) -> graphviz.Digraph
         Edge("a1", "sig", r["dot"], r["ddot"]),
         Edge("sig", "f", r["f"], 1.0),
     ]
-    return draw_circuit(nodes, edges, show_grads=show_grads)
+    return draw_circuit(nodes, edges, show_grads=show_grads, rankdir="TB", ranksep="0.3")
 
 
 def trace_circuit(trace, inputs: dict, labels: dict | None = None, *, show_grads=True) -> graphviz.Digraph:
@@ -180,4 +186,4 @@ def trace_circuit(trace, inputs: dict, labels: dict | None = None, *, show_grads
         partials = OPERATIONS[op][1](*(values[a] for a in args))
         edges += [Edge(a, name, values[a], p * bars[name]) for p, a in zip(partials, args, strict=True)]
     edges.append(Edge(trace[-1][0], "y", values[trace[-1][0]], 1.0))
-    return draw_circuit(nodes, edges, show_grads=show_grads, digits=3)
+    return draw_circuit(nodes, edges, show_grads=show_grads, digits=3, rankdir="TB", ranksep="0.3")

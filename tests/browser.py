@@ -55,6 +55,7 @@ class PageVisit:
     page_errors: list[str] = field(default_factory=list)
     external_requests: list[str] = field(default_factory=list)
     failed_requests: list[str] = field(default_factory=list)
+    statuses: list[tuple[str, int]] = field(default_factory=list)  # every response: (url, HTTP status)
     bytes_transferred: int = 0
 
 
@@ -74,6 +75,7 @@ def open_page(browser, url: str, *, viewport=(1280, 900)):
     page.on("requestfailed", lambda r: visit.failed_requests.append(r.url))
 
     def count(response):
+        visit.statuses.append((response.url, response.status))
         try:
             visit.bytes_transferred += len(response.body())
         except Exception:  # redirects and aborted requests have no body
@@ -92,3 +94,33 @@ def open_page(browser, url: str, *, viewport=(1280, 900)):
     page.route("**/*", route)
     page.goto(url, wait_until="load")
     return page, visit
+
+
+# What overflows its column on the current page, measured in the browser. Returns
+# {"page": horizontal overflow of the whole page in px, "wide": [[kind, detail...], ...]}.
+# Display equations are compared with their own box (MathJax would clip or scroll them);
+# figures, explorers, code blocks and tables with the article's column. `scrolling_ok` lists
+# the selectors allowed to scroll inside their own box (code and tables on a phone).
+OVERFLOW_JS = """
+(scrollingOk) => {
+  const out = {page: document.documentElement.scrollWidth - window.innerWidth, wide: []};
+  const article = document.querySelector("article.bd-article") || document.querySelector("main");
+  const right = article.getBoundingClientRect().right + 1;
+  for (const m of article.querySelectorAll('mjx-container[display="true"]')) {
+    const inner = m.firstElementChild.getBoundingClientRect().width, box = m.getBoundingClientRect();
+    if (inner > box.width + 1 || box.right > right)
+      out.wide.push(["display math", Math.round(inner), Math.round(box.width), m.textContent.slice(0, 60)]);
+  }
+  for (const e of article.querySelectorAll("img, svg, figure, .bp-explorer, table, pre")) {
+    if (e.closest("mjx-container")) continue;
+    const box = e.getBoundingClientRect();
+    const scrolls = scrollingOk.some((sel) => e.matches(sel));
+    const inScroller = e.parentElement.closest(".pst-scrollable-table-container, .cell_output, .highlight");
+    if (box.right > right && !(scrolls && inScroller))
+      out.wide.push([e.tagName.toLowerCase() + " past the column", Math.round(box.right), Math.round(right)]);
+    if (e.scrollWidth > e.clientWidth + 1 && !scrolls)
+      out.wide.push([e.tagName.toLowerCase() + " scrolls", e.scrollWidth, e.clientWidth, e.textContent.slice(0, 60)]);
+  }
+  return out;
+}
+"""

@@ -48,3 +48,8 @@ def test_matrix_chain_costs_favour_reverse_for_a_scalar_output():
 
 def test_describe_reads_like_the_trace():
     assert autodiff.describe(autodiff.EXAMPLE[1]) == "v2 = v-1 × v0"
+
+
+def test_describe_tex_writes_negative_indices_as_subscripts():
+    assert autodiff.describe_tex(autodiff.EXAMPLE[1]) == r"$v_{2} = v_{-1} \times v_{0}$"
+    assert autodiff.tex("v-1", r"\bar") == r"\bar v_{-1}"

@@ -59,3 +59,16 @@ def test_static_version_gets_the_same_numbers():
         ssr = float(np.sum((np.array(config["observed"]) - base - value) ** 2))
         assert ssr == pytest.approx(b3.ssr(b3.OBSERVED, b3.predict(b3.DOSAGE, {**b3.TRAINED, "b3": value})))
     assert 'data-kind="b3"' in b3_static_html()
+
+
+def test_learning_rates_above_one_third_are_offered_and_diverge(explorer):
+    assert max(b3_config()["learning_rates"]) > 1 / 3  # the chapter asks what happens above 1/3
+    explorer.rate.value = 0.4
+    explorer.run_button.click()
+    assert abs(explorer.b3) > 10  # each step overshoots farther: the iteration diverges and Run stops
+    assert len(explorer.path) < 100
+
+
+def test_residual_lines_are_inside_the_frame(explorer):
+    left, right = explorer.left.get_xlim()
+    assert left < b3.DOSAGE.min() and b3.DOSAGE.max() < right

@@ -56,8 +56,8 @@ def test_no_solution_or_hidden_test_text_on_any_page(site):
 
 def test_chain_rule_chapter_is_rendered_with_computed_numbers(site):
     text = html_text(page(site, "book/01-chain-rule/chain-rule"))
-    # The (x + y) z circuit at x=-2, y=5, z=-4, glued from executed code.
-    for number in ("-12", "-4", "3"):
+    # The (x + y) z circuit at x=-2, y=5, z=-4, glued from executed code (with real minus signs).
+    for number in ("\u221212", "\u22124", "3"):
         assert number in text
     source = page(site, "book/01-chain-rule/chain-rule").read_text()
     assert "<svg" in source or ".svg" in source, "the circuit figure is missing"
@@ -71,3 +71,40 @@ def test_exercise_notebook_is_downloadable_from_its_chapter(site):
     target = (site / "book/01-chain-rule" / links[0]).resolve()
     assert target.is_file()
     assert target.read_bytes() == (REPO_ROOT / "exercises/01-chain-rule/01-chain-rule.ipynb").read_bytes()
+
+
+@pytest.mark.parametrize("file", toc_files())
+def test_glued_numbers_are_typeset_as_numbers(site, file):
+    """Every number glued into prose went through bpcourse.numbers: a real minus sign (U+2212),
+    powers of ten instead of "e-06", no stray quotes from a glued string."""
+    source = page(site, file).read_text()
+    glued = re.findall(r'<span class="pasted-text">([^<]*)</span>', source)
+    bad = [g for g in glued if re.search(r"-\d|\de[-+]?\d|^'|'$", g)]
+    assert bad == [], f"{file}: glued text not typeset as a number: {bad}"
+
+
+def test_glued_numbers_are_not_bold(site):
+    css = (site / "_static" / "course.css").read_text()
+    assert re.search(r"span\.pasted-text\s*\{[^}]*font-weight:\s*inherit", css)
+    assert "_static/course.css" in page(site, "book/intro").read_text()
+
+
+@pytest.mark.parametrize("file", toc_files())
+def test_tables_built_in_code_write_subscripts_as_math(site, file):
+    """Trace tables name v_{-1} in TeX (rendered by MathJax), not as the plain text "v-1"."""
+    text = html_text(page(site, file))
+    assert not re.search(r"\bv[\u0304\u0307]?-1\b", text), f"{file} prints v-1 as plain text"
+
+
+def test_header_has_no_launch_buttons_to_a_chapter_source(site):
+    """Colab and Binder cannot open a chapter's MyST .md: the exercises' own links open the .ipynb."""
+    for file in toc_files():
+        source = page(site, file).read_text()
+        assert not re.search(r'href="https://(colab|mybinder)[^"]*\.md"', source), file
+    links = re.findall(r'href="(https://colab[^"]*)"', page(site, "book/01-chain-rule/chain-rule").read_text())
+    assert links and all(link.endswith(".ipynb") for link in links)
+
+
+def test_favicon_is_named_and_served_at_the_root(site):
+    assert (site / "favicon.ico").read_bytes() == (REPO_ROOT / "book" / "_vendor" / "favicon.ico").read_bytes()
+    assert '<link rel="icon" href="../_static/favicon.ico"' in page(site, "book/intro").read_text()

@@ -1,0 +1,276 @@
+"""The intro's promise, kept testable: every gradient formula the book displays is right.
+
+Every display equation in book/ that states a derivative (it contains \\partial, \\nabla, a
+d/dx fraction or a `dW`-style gradient name) must be preceded by a MyST comment line
+
+    % formula: <name>
+
+naming a check in CHECKS below, or `% formula: definition` for a definition (nothing to
+check). Each check transcribes the displayed formula (not the course's implementation of it)
+and compares it with central differences at random points. A new gradient formula without a
+check, or a check whose formula is wrong, fails here.
+
+Why here and not in a hidden cell of each chapter: the checks run in a second, without building
+the book, next to the numerical-gradient helpers they share, and the comment makes the link
+from a formula to its check visible to whoever edits the formula.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from bpcourse.gradcheck import numerical_derivative, numerical_gradient, rel_error
+from tests.conftest import REPO_ROOT
+
+GRADIENT = re.compile(r"\\partial|\\nabla|\\frac\{d|(?<![A-Za-z\\])d[A-Z]\b|d\\mathit")
+TOLERANCE = 1e-6  # elementwise relative error: round-off on small entries reaches 2e-7
+
+
+def display_formulas():
+    """(file, line, name or None, TeX) for every display equation of the book's pages."""
+    found = []
+    for path in sorted((REPO_ROOT / "book").rglob("*.md")):
+        lines = path.read_text().splitlines()
+        i = 0
+        while i < len(lines):
+            if lines[i].strip() == "$$":
+                end = next(j for j in range(i + 1, len(lines)) if lines[j].strip().startswith("$$"))
+                previous = next((lines[j] for j in range(i - 1, -1, -1) if lines[j].strip()), "")
+                match = re.match(r"%\s*formula:\s*(\S+)", previous.strip())
+                tex = "\n".join(lines[i + 1 : end])
+                found.append((path.relative_to(REPO_ROOT).as_posix(), i + 1, match and match[1], tex))
+                i = end
+            i += 1
+    return found
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def softplus(z):
+    return np.log1p(np.exp(z))
+
+
+# --- one check per displayed formula: the formula as printed, against central differences ---
+
+
+def check_chain_one_path(rng):
+    x = rng.normal()
+    z = lambda t: np.sin(t**2)  # noqa: E731  z = f(y), y = g(x) = x^2
+    return rel_error(np.cos(x**2) * 2 * x, numerical_derivative(z, x))  # dz/dy * dy/dx
+
+
+def check_chain_paths(rng):
+    x = rng.normal()
+    ys = [lambda t: t + 1, lambda t: 3 * t]  # z = y1 * y2
+    y1, y2 = ys[0](x), ys[1](x)
+    dz_dx = y2 * 1 + y1 * 3  # sum over paths of (dz/dy_j)(dy_j/dx)
+    return rel_error(dz_dx, numerical_derivative(lambda t: ys[0](t) * ys[1](t), x))
+
+
+def check_jacobian_chain(rng):
+    x = rng.normal(size=3)
+    A = rng.normal(size=(2, 3))
+    g = lambda v: np.tanh(A @ v)  # noqa: E731  R^3 -> R^2
+    f = lambda y: np.array([y[0] * y[1], np.exp(y[0]), y[1] ** 2])  # noqa: E731  R^2 -> R^3
+    y = g(x)
+    J_g = (1 - y**2)[:, None] * A
+    J_f = np.array([[y[1], y[0]], [np.exp(y[0]), 0.0], [0.0, 2 * y[1]]])
+    numeric = np.array([numerical_gradient(lambda v, k=k: f(g(v))[k], x) for k in range(3)])
+    return rel_error(J_f @ J_g, numeric)
+
+
+def check_sigmoid_derivative(rng):
+    z = rng.normal(scale=2)
+    numeric = numerical_derivative(sigmoid, z)
+    forms = [np.exp(-z) / (1 + np.exp(-z)) ** 2,
+             1 / (1 + np.exp(-z)) * ((1 + np.exp(-z)) - 1) / (1 + np.exp(-z)),
+             sigmoid(z) * (1 - sigmoid(z))]  # fmt: skip
+    return max(rel_error(form, numeric) for form in forms)
+
+
+def check_neuron_partials(rng):
+    w, x = rng.normal(size=3), rng.normal(size=2)
+
+    def f(w, x):
+        return sigmoid(w[0] * x[0] + w[1] * x[1] + w[2])
+
+    s = f(w, x)
+    dw = np.array([x[0] * s * (1 - s), x[1] * s * (1 - s), s * (1 - s)])
+    dx = np.array([w[0] * s * (1 - s), w[1] * s * (1 - s)])
+    return max(rel_error(dw, numerical_gradient(lambda v: f(v, x), w)),
+               rel_error(dx, numerical_gradient(lambda v: f(w, v), x)))  # fmt: skip
+
+
+def check_staged_backward(rng):
+    x, y = rng.normal(size=2)
+
+    def f(x, y):
+        return (x + sigmoid(y)) / (sigmoid(x) + (x + y) ** 2)
+
+    sigy, sigx = sigmoid(y), sigmoid(x)
+    num, xpy = x + sigy, x + y
+    xpysqr = xpy**2
+    den = sigx + xpysqr
+    invden = 1 / den
+    df = 1.0
+    dnum, dinvden = invden * df, num * df  # (8)
+    dden = -1 / den**2 * dinvden  # (7)
+    dsigx, dxpysqr = dden, dden  # (6)
+    dxpy = 2 * xpy * dxpysqr  # (5)
+    dx, dy = dxpy, dxpy  # (4)
+    dx += sigx * (1 - sigx) * dsigx  # (3)
+    dx += dnum  # (2)
+    dsigy = dnum
+    dy += sigy * (1 - sigy) * dsigy  # (1)
+    return max(rel_error(dx, numerical_derivative(lambda t: f(t, y), x)),
+               rel_error(dy, numerical_derivative(lambda t: f(x, t), y)))  # fmt: skip
+
+
+def check_broadcast_bias(rng):
+    X, b, dout = rng.normal(size=(4, 3)), rng.normal(size=3), rng.normal(size=(4, 3))
+    db = dout.sum(axis=0)
+    return rel_error(db, numerical_gradient(lambda v: np.sum(dout * (X + v)), b))
+
+
+def check_matmul(rng):
+    W, X, dD = rng.normal(size=(5, 10)), rng.normal(size=(10, 3)), rng.normal(size=(5, 3))
+    return max(rel_error(dD @ X.T, numerical_gradient(lambda v: np.sum(dD * (v @ X)), W)),
+               rel_error(W.T @ dD, numerical_gradient(lambda v: np.sum(dD * (W @ v)), X)))  # fmt: skip
+
+
+def check_squared_norm(rng):
+    W, x = rng.normal(size=(3, 4)), rng.normal(size=4)
+    q = W @ x
+    return max(rel_error(2 * np.outer(q, x), numerical_gradient(lambda v: np.sum((v @ x) ** 2), W)),
+               rel_error(2 * W.T @ q, numerical_gradient(lambda v: np.sum((W @ v) ** 2), x)))  # fmt: skip
+
+
+def check_softmax_cross_entropy(rng):
+    z, y = rng.normal(size=5), 2
+    S = np.exp(z) / np.exp(z).sum()
+    return rel_error(S - np.eye(5)[y], numerical_gradient(lambda v: -np.log(np.exp(v[y]) / np.exp(v).sum()), z))
+
+
+def check_two_layer_backward(rng):
+    N, D, H, C = 6, 3, 5, 4
+    X, y = rng.normal(size=(N, D)), rng.integers(0, C, size=N)
+    W1, W2 = rng.normal(size=(D, H)), rng.normal(size=(H, C))
+
+    def loss(W1, W2):
+        Z1 = np.maximum(X @ W1, 0)
+        logits = Z1 @ W2
+        S = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        return np.mean(-np.log(S[np.arange(N), y]))
+
+    Z1 = np.maximum(X @ W1, 0)
+    logits = Z1 @ W2
+    S = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    G2 = S - np.eye(C)[y]
+    dW2 = Z1.T @ G2 / N
+    G1 = (Z1 > 0) * (G2 @ W2.T)
+    dW1 = X.T @ G1 / N
+    return max(rel_error(dW1, numerical_gradient(lambda v: loss(v, W2), W1)),
+               rel_error(dW2, numerical_gradient(lambda v: loss(W1, v), W2)))  # fmt: skip
+
+
+def _b3_problem(rng):
+    x, observed = np.array([0.0, 0.5, 1.0]), rng.normal(size=3)
+    p = dict(zip(["w1", "b1", "w2", "b2", "w3", "w4", "b3"], rng.normal(size=7), strict=True))
+
+    def predicted(p):
+        return p["w3"] * softplus(p["w1"] * x + p["b1"]) + p["w4"] * softplus(p["w2"] * x + p["b2"]) + p["b3"]
+
+    def ssr(p):
+        return np.sum((observed - predicted(p)) ** 2)
+
+    def numeric(name):
+        return numerical_derivative(lambda t: ssr({**p, name: t}), p[name])
+
+    return x, observed, p, predicted, numeric
+
+
+def check_dssr_db3(rng):
+    _, observed, p, predicted, numeric = _b3_problem(rng)
+    return rel_error(np.sum(-2 * (observed - predicted(p)) * 1), numeric("b3"))
+
+
+def check_ssr_partials(rng):
+    x, observed, p, predicted, numeric = _b3_problem(rng)
+    r = -2 * (observed - predicted(p))
+    z1, z2 = p["w1"] * x + p["b1"], p["w2"] * x + p["b2"]
+    a1, a2 = softplus(z1), softplus(z2)
+    formulas = {
+        "w3": np.sum(r * a1),
+        "w4": np.sum(r * a2),
+        "b1": np.sum(r * p["w3"] * sigmoid(z1)),
+        "w1": np.sum(r * p["w3"] * sigmoid(z1) * x),
+        "b2": np.sum(r * p["w4"] * sigmoid(z2)),  # "likewise for b2 and w2 with w4 and z2"
+        "w2": np.sum(r * p["w4"] * sigmoid(z2) * x),
+    }
+    return max(rel_error(value, numeric(name)) for name, value in formulas.items())
+
+
+def _deep_problem(rng, activation):
+    act, dact = {
+        "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
+        "sigmoid": (sigmoid, lambda z: sigmoid(z) * (1 - sigmoid(z))),
+    }[activation]
+    X, y = rng.normal(size=(4, 3)), rng.normal(size=(4, 1))
+    W1, W2, W3 = rng.normal(size=(3, 5)), rng.normal(size=(5, 5)), rng.normal(size=(5, 1))
+
+    def loss_from_h1(h1, W2=W2):  # L as a function of h_1 and W_2: h_2 = act(h_1 W_2), out = h_2 W_3
+        return 0.5 * np.sum((act(h1 @ W2) @ W3 - y) ** 2) / len(y)
+
+    h1 = act(X @ W1)
+    z2 = h1 @ W2
+    h2 = act(z2)
+    dL_dh2 = (h2 @ W3 - y) / len(y) @ W3.T
+    return h1, z2, dact, dL_dh2, W2, loss_from_h1
+
+
+def check_backward_through_layer(rng):
+    h1, z2, dact, dL_dh2, W2, loss_from_h1 = _deep_problem(rng, "tanh")
+    dL_dh1 = (dL_dh2 * dact(z2)) @ W2.T  # dL/dh_{l-1} = (dL/dh_l (.) phi'(z_l)) W_l^T
+    return rel_error(dL_dh1, numerical_gradient(loss_from_h1, h1))
+
+
+def check_weight_gradient(rng):
+    h1, z2, dact, dL_dh2, W2, loss_from_h1 = _deep_problem(rng, "sigmoid")
+    dL_dz2 = dL_dh2 * dact(z2)
+    dL_dW2 = h1.T @ dL_dz2  # dL/dW_l = h_{l-1}^T dL/dz_l
+    return rel_error(dL_dW2, numerical_gradient(lambda v: loss_from_h1(h1, v), W2))
+
+
+CHECKS = {name.removeprefix("check_").replace("_", "-"): check for name, check in dict(globals()).items()
+          if name.startswith("check_")}  # fmt: skip
+
+
+def test_every_gradient_formula_names_its_check():
+    unchecked = [f"{file}:{line}" for file, line, name, tex in display_formulas() if GRADIENT.search(tex) and not name]
+    assert unchecked == [], f"gradient formulas without a '% formula: <check>' line: {unchecked}"
+    unknown = [f"{file}:{line} {name}" for file, line, name, _ in display_formulas()
+               if name and name != "definition" and name not in CHECKS]  # fmt: skip
+    assert unknown == [], f"formula lines that name no check: {unknown}"
+
+
+def test_every_check_is_used_by_a_formula():
+    used = {name for *_, name, _ in display_formulas()}
+    assert set(CHECKS) <= used, f"checks no formula names: {set(CHECKS) - used}"
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_displayed_formula_matches_central_differences(name):
+    for seed in range(5):
+        error = CHECKS[name](np.random.default_rng(seed))
+        assert error < TOLERANCE, f"{name} (seed {seed}): relative error {error:.1e}"
+
+
+def test_a_wrong_formula_is_caught():
+    """The checks can fail: the seed's -2 * SSR slope of chapter 5 is far off."""
+    _, observed, p, predicted, numeric = _b3_problem(np.random.default_rng(0))
+    assert rel_error(-2 * np.sum((observed - predicted(p)) ** 2), numeric("b3")) > 1e-2
