@@ -154,6 +154,13 @@ def test_forgery_earns_exactly_what_the_honest_answers_earn(graded_class):
         assert rows[name]["score"] == rows[honest.get(name, "stubs")]["score"], (name, rows[name])
 
 
+def test_constant_answers_earn_nothing(graded_class):
+    """Every function returning 0.123 of a plausible shape: no property earns points alone."""
+    _, _, rows, *_ = graded_class
+    assert rows["return-constant-array"]["status"] == "graded"
+    assert rows["return-constant-array"]["score"] == "0"
+
+
 def test_a_function_that_hangs_costs_only_the_cells_that_call_it(graded_class):
     _, _, rows, *_ = graded_class
     expected = json.loads((FIXTURES / "expected.json").read_text())["correct"]["passed"]
