@@ -15,6 +15,7 @@ stores the scores. Around it we add what a large class needs:
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import signal
@@ -139,7 +140,7 @@ def select_students(course, assignment_id, students=None, *, regrade=False, shar
 def _run(course, assignment_id, students, workers, sandbox):
     """Yield Outcomes as students finish: in this process for one worker, else in a pool."""
     if workers <= 1 or len(students) <= 1:
-        _start_worker(course, sandbox)
+        _start_worker(course, sandbox, 0)
         for student in students:
             with _NoteInterrupts() as interrupts:
                 outcome = _grade_in_worker(assignment_id, student)
@@ -147,7 +148,8 @@ def _run(course, assignment_id, students, workers, sandbox):
                 raise KeyboardInterrupt
             yield outcome
         return
-    pool = ProcessPoolExecutor(workers, initializer=_start_pool_worker, initargs=(course, sandbox))
+    started = multiprocessing.Value("i", 0)  # numbers the workers, one CPU each for their sandboxes
+    pool = ProcessPoolExecutor(workers, initializer=_start_pool_worker, initargs=(course, sandbox, started))
     try:
         futures = {pool.submit(_grade_in_worker, assignment_id, s): s for s in students}
         for future in as_completed(futures):
@@ -168,14 +170,21 @@ def _run(course, assignment_id, students, workers, sandbox):
 _api = None  # each worker process's own NbGraderAPI
 
 
-def _start_worker(course: Course, sandbox: bool) -> None:
+def _start_worker(course: Course, sandbox: bool, index: int | None = None) -> None:
     global _api
+    from autograder import sandbox as sandboxes
+
+    if index is not None:
+        sandboxes.use_cpu(index)
     _api = course.api(sandbox=sandbox)
 
 
-def _start_pool_worker(course: Course, sandbox: bool) -> None:
+def _start_pool_worker(course: Course, sandbox: bool, started) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C for the pool
-    _start_worker(course, sandbox)
+    with started.get_lock():
+        index = started.value
+        started.value += 1
+    _start_worker(course, sandbox, index)
 
 
 class _NoteInterrupts:
