@@ -31,6 +31,7 @@ import warnings
 
 import wire
 
+ENDED = "your code ended its own process (exit, crash, or a resource limit)"
 MAX_RESTARTS = 4  # student processes replaced per submission after a timeout or crash
 OUTPUT_LIMIT = 20_000  # characters of printed text kept per cell
 BUILTIN_NAMES = frozenset(dir(builtins))
@@ -347,13 +348,8 @@ class Link:
         `arrays`: the test's lists, dicts and arrays sent with the request, in order (in-place changes).
         """
         self.ensure()
-        if self.releases:
-            message["rel"], self.releases = self.releases, []
-        env = _test_environment()
-        if env:
-            message["env"] = env
         try:
-            self.sock.send(message)
+            self.sock.send(self._stamped(message))
             while True:
                 reply = self.sock.receive()
                 if type(reply) is not dict:
@@ -369,10 +365,9 @@ class Link:
             self.write_back(reply.get("w"), arrays or [])
             return value
         except CellTimeout:  # the alarm, while the student's code ran (or a test's function it called)
-            limit = self.judge.limits["cell_timeout"]
-            raise self.fail(f"your code ran longer than the limit of {limit:g} s per cell and was stopped") from None
+            raise self.fail(self._too_long()) from None
         except wire.Closed:
-            raise self.fail("your code ended its own process (exit, crash, or a resource limit)") from None
+            raise self.fail(ENDED) from None
         except wire.WireError as error:
             raise self.fail(f"your code sent something that is not plain data ({error})") from None
         except (StudentError, StudentAbort):
@@ -403,20 +398,26 @@ class Link:
         except _NeedsCallback:
             return self.op(op, args, name)
         ident, self.next_promise = self.next_promise, self.next_promise - 1
-        message = {"op": op, "args": encoded, "name": name, "as": ident}
+        try:
+            self.sock.send(self._stamped({"op": op, "args": encoded, "name": name, "as": ident}))
+        except CellTimeout:  # the student's process stopped reading: it is stuck in earlier work
+            raise self.fail(self._too_long()) from None
+        except wire.Closed:
+            raise self.fail(ENDED) from None
+        return Remote(self, ident)
+
+    def _stamped(self, message: dict) -> dict:
+        """A request with the handles the judge no longer needs and the test's numeric rules."""
         if self.releases:
             message["rel"], self.releases = self.releases, []
         env = _test_environment()
         if env:
             message["env"] = env
-        try:
-            self.sock.send(message)
-        except CellTimeout:  # the student's process stopped reading: it is stuck in earlier work
-            limit = self.judge.limits["cell_timeout"]
-            raise self.fail(f"your code ran longer than the limit of {limit:g} s per cell and was stopped") from None
-        except wire.Closed:
-            raise self.fail("your code ended its own process (exit, crash, or a resource limit)") from None
-        return Remote(self, ident)
+        return message
+
+    def _too_long(self) -> str:
+        limit = self.judge.limits["cell_timeout"]
+        return f"your code ran longer than the limit of {limit:g} s per cell and was stopped"
 
     def _handle_without_callbacks(self, obj):
         if type(obj) is not Remote and callable(obj):
