@@ -45,7 +45,8 @@ def grade_on_dask(course: Course, assignment_id: str, students: list[str], addre
         cluster = _local_cluster(address) if address.startswith("local") else None
         with Client(cluster if cluster is not None else address) as client:
             # the release the grader made of the current source: CheckSubmission's template
-            release = client.scatter(_files_in(course.grading_release_dir / assignment_id), broadcast=True)
+            # (a task, not scattered data: if every worker that holds it dies, it is computed again)
+            release = client.submit(_same, _files_in(course.grading_release_dir / assignment_id), pure=False)
             futures = {
                 client.submit(
                     grade_submission,
@@ -93,6 +94,10 @@ def _local_cluster(address: str):
         dashboard_address=None,
         silence_logs=logging.CRITICAL,  # the workers' start and shutdown chatter
     )
+
+
+def _same(value):
+    return value
 
 
 def _files_of(course: Course, assignment_id: str, student: str, *, kind: str = "submitted") -> dict[str, bytes]:

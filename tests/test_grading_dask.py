@@ -18,6 +18,7 @@ import sys
 import time
 
 import pytest
+from distributed.diagnostics.plugin import WorkerPlugin
 
 from autograder.course import Course
 from autograder.records import FAILED, GRADED
@@ -99,3 +100,50 @@ def _graded(course) -> int:
         return sum(s.status in (GRADED, FAILED) for s in statuses.all().values())
     finally:
         statuses.close()
+
+
+def _crash_on_poison():
+    """Run on every worker: grading the student `poison` ends the worker process."""
+    import autograder.cluster as cluster
+
+    original = cluster.grade_submission
+
+    def grade_submission(course, assignment_id, student, *args):
+        if student == "poison":
+            os._exit(1)
+        return original(course, assignment_id, student, *args)
+
+    if not getattr(cluster.grade_submission, "patched", False):
+        grade_submission.patched = True
+        cluster.grade_submission = grade_submission
+
+
+def test_a_submission_that_keeps_killing_workers_ends_failed_not_retried_forever(tmp_path):
+    from distributed import Client, LocalCluster
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name in ("poison", "alice", "bob"):
+        shutil.copy(SAMPLES / "correct.ipynb", folder / f"{name}.ipynb")
+    course = Course.locate(root=REPO_ROOT, state=tmp_path / "state")
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        client.register_plugin(_PoisonPlugin())  # also on the workers the nanny restarts
+        assert cli(course, "collect", ASSIGNMENT, str(folder)).wait(timeout=300) == 0
+        grading = cli(course, "grade", ASSIGNMENT, "--dask", cluster.scheduler_address)
+        assert grading.wait(timeout=900) == 0, grading.stderr.read()
+    statuses = course.statuses().all()
+    assert statuses[(ASSIGNMENT, "poison")].status == FAILED
+    assert "worker processes" in statuses[(ASSIGNMENT, "poison")].reason
+    assert statuses[(ASSIGNMENT, "alice")].status == statuses[(ASSIGNMENT, "bob")].status == GRADED
+
+
+class _PoisonPlugin(WorkerPlugin):
+    """Installs the crash on every worker, the ones the nanny restarts included."""
+
+    name = "poison"
+
+    def setup(self, worker):
+        _crash_on_poison()
