@@ -199,3 +199,64 @@ def test_errors_that_hide_themselves_still_fail_their_cells(graded_as_nobody):
     for student in ("a-raises-bdb-quit", "a-replaces-showtraceback"):
         assert rows[student]["status"] == "graded"
         assert rows[student]["score"] == "0"
+
+
+def test_collect_and_feedback_as_nobody_keep_identities_and_escape_student_html(tmp_path):
+    """A Moodle zip whose entry `Alice_2003_.../bob.ipynb` sorts before Bob's own folder: Bob keeps
+    his work; Bob's notebook carries HTML meant to run script: his feedback shows it as text."""
+    import html.parser
+    import zipfile
+
+    from tests.lms_downloads import hostile
+
+    tmp = Path(tempfile.mkdtemp(prefix="autograder-unprivileged-lms-"))
+    tmp.chmod(0o755)
+    python = Path(sys.executable)
+    undo = _grant_traverse([python.parent, python.resolve().parent, Path(sys.base_prefix).resolve(), REPO_ROOT, tmp])
+    try:
+        archive = tmp / "moodle.zip"
+        with zipfile.ZipFile(archive, "w") as z:
+            z.writestr("Alice Smith_2003_assignsubmission_file_/bob.ipynb", (SAMPLES / "blank.ipynb").read_bytes())
+            z.writestr(
+                "Bob Jones_2004_assignsubmission_file_/bob.ipynb", hostile((SAMPLES / "correct.ipynb").read_bytes())
+            )
+        state = tmp / "state"
+        state.mkdir()
+        user = pwd.getpwnam(USER)
+        for path in (tmp, state, archive):
+            os.chown(path, user.pw_uid, user.pw_gid)
+        base = ["--root", str(REPO_ROOT), "--state", str(state)]
+
+        def as_nobody(*args):
+            command = ["runuser", "-u", USER, "--", "env", f"HOME={tmp}", sys.executable, "-m", "autograder", *args]
+            done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+            assert done.returncode == 0, done.stderr
+            return done.stdout
+
+        as_nobody(*base, "collect", ASSIGNMENT, str(archive))
+        as_nobody(*base, "grade", ASSIGNMENT)
+        as_nobody(*base, "export", "--out", str(tmp / "grades.csv"))
+        as_nobody(*base, "feedback", ASSIGNMENT)
+        import csv
+
+        with open(tmp / "grades.csv", newline="") as f:
+            rows = {r["student"]: r for r in csv.DictReader(f)}
+        full = json.loads((SAMPLES.parent / "expected.json").read_text())["correct"]["score"]
+        assert rows["2004"]["score"] == str(full)  # Bob's own correct work, not Alice's blank copy
+        assert rows["2003"]["score"] == "0"
+        page = next((state / "feedback" / "2004").rglob("*.html")).read_text(encoding="utf-8")
+
+        class Tags(html.parser.HTMLParser):
+            tags: list = []
+
+            def handle_starttag(self, tag, attrs):
+                self.tags.append((tag, [name for name, _ in attrs if name.startswith("on")]))
+
+        parsed = Tags()
+        parsed.feed(page)
+        assert all(tag != "script" and not handlers for tag, handlers in parsed.tags)
+        assert "&lt;script&gt;window.__pwned = 1" in page
+    finally:
+        for folder, mode in reversed(undo):
+            folder.chmod(mode)
+        shutil.rmtree(tmp, ignore_errors=True)
