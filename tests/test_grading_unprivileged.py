@@ -10,6 +10,7 @@ answers earn; nothing the hogs write outlives their own process or exceeds its b
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
@@ -97,13 +98,38 @@ def _grant_traverse(paths: list[Path]) -> list[tuple[Path, int]]:
     return changed
 
 
-@pytest.fixture(scope="module")
-def graded_as_nobody():
+@contextlib.contextmanager
+def nobody_workspace():
+    """A folder `nobody` owns, and a function running `python -m autograder ARGS` as nobody there.
+
+    The folders on the way to Python, the repository and the workspace are made traversable for
+    the time of the test (a fresh machine's /root is not), then restored.
+    """
     tmp = Path(tempfile.mkdtemp(prefix="autograder-unprivileged-"))
     tmp.chmod(0o755)
     python = Path(sys.executable)
     undo = _grant_traverse([python.parent, python.resolve().parent, Path(sys.base_prefix).resolve(), REPO_ROOT, tmp])
+    user = pwd.getpwnam(USER)
+
+    def as_nobody(*args):
+        for path in [tmp, *tmp.rglob("*")]:
+            os.chown(path, user.pw_uid, user.pw_gid)
+        command = ["runuser", "-u", USER, "--", "env", f"HOME={tmp}", sys.executable, "-m", "autograder", *args]
+        done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
     try:
+        yield tmp, as_nobody
+    finally:
+        for folder, mode in reversed(undo):
+            folder.chmod(mode)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def graded_as_nobody():
+    with nobody_workspace() as (tmp, as_nobody):
         folder = tmp / "class"
         folder.mkdir()
         correct = json.loads((SAMPLES / "correct.ipynb").read_text())
@@ -124,30 +150,15 @@ def graded_as_nobody():
         state = tmp / "state"
         state.mkdir()
         (tmp / "limits.py").write_text("c = get_config()\nc.SandboxExecute.cell_timeout = 30\n")
-        user = pwd.getpwnam(USER)
-        for path in [tmp, state, folder, *folder.iterdir(), tmp / "limits.py"]:
-            os.chown(path, user.pw_uid, user.pw_gid)
         base = ["--root", str(REPO_ROOT), "--state", str(state), "--config", str(tmp / "limits.py")]
-
-        def as_nobody(*args):
-            command = ["runuser", "-u", USER, "--", "env", f"HOME={tmp}", sys.executable, "-m", "autograder", *args]
-            return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
-
-        collected = as_nobody(*base, "collect", ASSIGNMENT, str(folder))
-        assert collected.returncode == 0, collected.stderr
-        graded = as_nobody(*base, "grade", ASSIGNMENT, "--workers", "2")
-        assert graded.returncode == 0, graded.stderr
-        exported = as_nobody(*base, "export", "--out", str(tmp / "grades.csv"))
-        assert exported.returncode == 0, exported.stderr
+        as_nobody(*base, "collect", ASSIGNMENT, str(folder))
+        as_nobody(*base, "grade", ASSIGNMENT, "--workers", "2")
+        as_nobody(*base, "export", "--out", str(tmp / "grades.csv"))
         import csv
 
         with open(tmp / "grades.csv", newline="") as f:
             rows = {r["student"]: r for r in csv.DictReader(f) if r["assignment"] == ASSIGNMENT}
         yield rows, state
-    finally:
-        for folder, mode in reversed(undo):
-            folder.chmod(mode)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _printed(state: Path, student: str) -> str:
@@ -201,7 +212,7 @@ def test_errors_that_hide_themselves_still_fail_their_cells(graded_as_nobody):
         assert rows[student]["score"] == "0"
 
 
-def test_collect_and_feedback_as_nobody_keep_identities_and_escape_student_html(tmp_path):
+def test_collect_and_feedback_as_nobody_keep_identities_and_escape_student_html():
     """A Moodle zip whose entry `Alice_2003_.../bob.ipynb` sorts before Bob's own folder: Bob keeps
     his work; Bob's notebook carries HTML meant to run script: his feedback shows it as text."""
     import html.parser
@@ -209,11 +220,7 @@ def test_collect_and_feedback_as_nobody_keep_identities_and_escape_student_html(
 
     from tests.lms_downloads import hostile
 
-    tmp = Path(tempfile.mkdtemp(prefix="autograder-unprivileged-lms-"))
-    tmp.chmod(0o755)
-    python = Path(sys.executable)
-    undo = _grant_traverse([python.parent, python.resolve().parent, Path(sys.base_prefix).resolve(), REPO_ROOT, tmp])
-    try:
+    with nobody_workspace() as (tmp, as_nobody):
         archive = tmp / "moodle.zip"
         with zipfile.ZipFile(archive, "w") as z:
             z.writestr("Alice Smith_2003_assignsubmission_file_/bob.ipynb", (SAMPLES / "blank.ipynb").read_bytes())
@@ -222,17 +229,7 @@ def test_collect_and_feedback_as_nobody_keep_identities_and_escape_student_html(
             )
         state = tmp / "state"
         state.mkdir()
-        user = pwd.getpwnam(USER)
-        for path in (tmp, state, archive):
-            os.chown(path, user.pw_uid, user.pw_gid)
         base = ["--root", str(REPO_ROOT), "--state", str(state)]
-
-        def as_nobody(*args):
-            command = ["runuser", "-u", USER, "--", "env", f"HOME={tmp}", sys.executable, "-m", "autograder", *args]
-            done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
-            assert done.returncode == 0, done.stderr
-            return done.stdout
-
         as_nobody(*base, "collect", ASSIGNMENT, str(archive))
         as_nobody(*base, "grade", ASSIGNMENT)
         as_nobody(*base, "export", "--out", str(tmp / "grades.csv"))
@@ -256,7 +253,3 @@ def test_collect_and_feedback_as_nobody_keep_identities_and_escape_student_html(
         parsed.feed(page)
         assert all(tag != "script" and not handlers for tag, handlers in parsed.tags)
         assert "&lt;script&gt;window.__pwned = 1" in page
-    finally:
-        for folder, mode in reversed(undo):
-            folder.chmod(mode)
-        shutil.rmtree(tmp, ignore_errors=True)
