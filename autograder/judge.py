@@ -50,9 +50,14 @@ KNOWN_ERRORS = {
 class StudentError(Exception):
     """An exception raised by student code (its type name and message, nothing else of it)."""
 
+    def __str__(self):  # what a test's message quotes: the student's message, as in Jupyter
+        return self.args[1] if len(self.args) == 2 else super().__str__()
+
 
 class StudentAbort(BaseException):
     """Student code raised SystemExit, KeyboardInterrupt or another non-Exception: the cell fails."""
+
+    __str__ = StudentError.__str__
 
 
 class StudentGone(BaseException):
