@@ -10,8 +10,9 @@ finished submission and exists once. Faults:
 
 - a worker killed in the middle of a submission: the scheduler runs the task again on another
   worker (nbgrader's autograde with force=True overwrites what the first attempt wrote);
-- a submission whose task has killed `allowed-failures` workers (Dask's setting, 3 by default)
-  ends `failed` with that reason, not in an endless retry;
+- a submission whose task has killed `allowed-failures` workers (3) runs once more on its own
+  (Dask also blames tasks that only waited on the dying worker), then ends `failed` with that
+  reason, not in an endless retry;
 - the client or the scheduler stops: nothing is lost; running `grade` again grades the rest
   (students with a status are skipped, as in local grading).
 
@@ -41,41 +42,46 @@ def grade_on_dask(course: Course, assignment_id: str, students: list[str], addre
     import dask
     from distributed import Client, as_completed
 
-    with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+    settings = {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+                "distributed.scheduler.worker-saturation": 1.0}  # fmt: skip
+    with dask.config.set(settings):
         cluster = _local_cluster(address) if address.startswith("local") else None
         with Client(cluster if cluster is not None else address) as client:
             # the release the grader made of the current source: CheckSubmission's template
             # (a task, not scattered data: if every worker that holds it dies, it is computed again)
             release = client.submit(_same, _files_in(course.grading_release_dir / assignment_id), pure=False)
-            futures = {
-                client.submit(
-                    grade_submission,
-                    course,
-                    assignment_id,
-                    student,
-                    _files_of(course, assignment_id, student),
-                    release,
-                    sandbox,
-                    key=f"grade-{assignment_id}-{student}-{time.monotonic_ns()}",
-                    pure=False,
-                ): student
-                for student in students
-            }
-            yield from _outcomes(course, assignment_id, futures, as_completed(futures))
+
+            def submit(student: str):
+                files = _files_of(course, assignment_id, student)
+                key = f"grade-{assignment_id}-{student}-{time.monotonic_ns()}"
+                return client.submit(grade_submission, course, assignment_id, student, files, release, sandbox,
+                                     key=key, pure=False)  # fmt: skip
+
+            yield from _outcomes(course, assignment_id, students, submit, as_completed)
         if cluster is not None:
             cluster.close()
 
 
-def _outcomes(course: Course, assignment_id: str, futures: dict, completed) -> Iterator[Outcome]:
+def _outcomes(course: Course, assignment_id: str, students: list[str], submit, as_completed) -> Iterator[Outcome]:
+    """Outcomes as tasks finish. A task that killed its workers is run once more, alone: Dask also
+    blames the tasks that merely waited on a dying worker, and a classmate must not pay for that."""
     from distributed.scheduler import KilledWorker
 
+    futures = {submit(student): student for student in students}
+    completed, retried = as_completed(futures), set()
     for future in completed:
-        student = futures[future]
+        student = futures.pop(future)
         try:
             outcome, autograded = future.result()
             _write_files(course.autograded_dir / student / assignment_id, autograded)  # for feedback
             yield outcome
         except KilledWorker:
+            if student not in retried:
+                retried.add(student)
+                again = submit(student)
+                futures[again] = student
+                completed.add(again)
+                continue
             yield Outcome(student, FAILED, f"grader error: grading it ended {ALLOWED_FAILURES} worker processes")
         except Exception as error:  # noqa: BLE001 - the grader's own failure, reported per student
             yield Outcome(student, FAILED, f"grading error: {type(error).__name__}: {error}")
