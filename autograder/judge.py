@@ -33,7 +33,7 @@ import wire
 
 ENDED = "your code ended its own process (exit, crash, or a resource limit)"
 MAX_RESTARTS = 4  # student processes replaced per submission after a timeout or crash
-OUTPUT_LIMIT = 20_000  # characters of printed text kept per cell
+OUTPUT_LIMIT = 20_000  # characters of printed text kept per cell (Limits.output_bytes, when given)
 BUILTIN_NAMES = frozenset(dir(builtins))
 # Exceptions of student code arrive as these types too (plus StudentError), so that a test that
 # expects one (a FloatingPointError inside _quietly, an AttributeError from getattr) sees it.
@@ -129,6 +129,7 @@ class Judge:
         self.channel = channel
         self.namespace = Namespace(self)
         self.student_values: dict[str, object] = {}  # fetched during the current cell
+        self.limits: dict = {}  # the job's, once it arrives
         self.printed: list[str] = []
         self.printed_size = 0
 
@@ -161,15 +162,17 @@ class Judge:
     def add_output(self, text) -> None:
         if type(text) is not str or not text:
             return
-        room = OUTPUT_LIMIT - self.printed_size
+        limit = self.limits.get("output_bytes", OUTPUT_LIMIT)
+        room = limit - self.printed_size
         if room > 0:
             self.printed.append(text[:room])
         self.printed_size += len(text)
 
     def take_output(self) -> list:
         text = "".join(self.printed)
-        if self.printed_size > OUTPUT_LIMIT:
-            text += f"\n... {self.printed_size - OUTPUT_LIMIT} more characters of output dropped ...\n"
+        limit = self.limits.get("output_bytes", OUTPUT_LIMIT)
+        if self.printed_size > limit:
+            text += f"\n... {self.printed_size - limit} more characters of output dropped ...\n"
         self.printed, self.printed_size = [], 0
         return [{"output_type": "stream", "name": "stdout", "text": text}] if text else []
 

@@ -27,14 +27,20 @@ ACTIVATIONS = {
 }
 
 
-def mlp_loss_and_grads(X, y, weights, activation):
-    """Loss and gradients (one array per weight matrix, same shapes) of the MLP above."""
-    act, dact = ACTIVATIONS[activation]
+def _forward(X, weights, activation):
+    """The MLP's forward pass: activations hs (h_0 = X first), pre-activations zs, and the output."""
+    act = ACTIVATIONS[activation][0]
     hs, zs = [np.asarray(X, dtype=float)], []
     for W in weights[:-1]:
         zs.append(hs[-1] @ W)
         hs.append(act(zs[-1]))
-    out = hs[-1] @ weights[-1]
+    return hs, zs, hs[-1] @ weights[-1]
+
+
+def mlp_loss_and_grads(X, y, weights, activation):
+    """Loss and gradients (one array per weight matrix, same shapes) of the MLP above."""
+    dact = ACTIVATIONS[activation][1]
+    hs, zs, out = _forward(X, weights, activation)
     n = out.shape[0]
     loss = 0.5 * float(np.sum((out - y) ** 2)) / n
     dh = (out - y) / n
@@ -76,12 +82,8 @@ def activation_gradients(X, y, weights, activation):
     Inputs as in mlp_loss_and_grads. Returns a list of L arrays; entry l has the shape of h_l,
     (N, D) for the input and (N, H) for a hidden layer.
     """
-    act, dact = ACTIVATIONS[activation]
-    hs, zs = [np.asarray(X, dtype=float)], []
-    for W in weights[:-1]:
-        zs.append(hs[-1] @ W)
-        hs.append(act(zs[-1]))
-    out = hs[-1] @ weights[-1]
+    dact = ACTIVATIONS[activation][1]
+    hs, zs, out = _forward(X, weights, activation)
     dh = (out - y) / out.shape[0] @ weights[-1].T  # dL/dh_{L-1}
     dhs = [dh]
     for i in range(len(weights) - 2, -1, -1):
