@@ -130,7 +130,8 @@ def _write_files(folder: Path, files: dict[str, bytes]) -> None:
 # On the worker
 
 
-_workers: dict[tuple, object] = {}  # (course, sandbox) -> this worker process's NbGraderAPI
+_workers: dict[tuple, object] = {}  # (course, sandbox) -> this worker process's course and Autograder
+_releases: dict[tuple, int] = {}  # (course, sandbox, assignment) -> the release its Autograder read
 
 
 def grade_submission(course: Course, assignment_id: str, student: str, files: dict, release: dict, sandbox: bool):
@@ -142,16 +143,20 @@ def grade_submission(course: Course, assignment_id: str, student: str, files: di
     import tempfile
 
     from autograder import grade
+    from autograder.autograde import Autograder
 
     key = (course, sandbox)
     if key not in _workers:
         state = Path(tempfile.mkdtemp(prefix="autograder-worker-"))
         local = Course(root=course.root, state=state, db_url=course.db_url, extra_config=course.extra_config)
-        _workers[key] = (local, local.api(sandbox=sandbox))
-    local, api = _workers[key]
+        _workers[key] = (local, Autograder(local, sandbox=sandbox))
+    local, autograder = _workers[key]
+    if _releases.get((key, assignment_id)) != hash(tuple(sorted(release.items()))):
+        autograder.forget(assignment_id)  # another run registered another version of the assignment
+        _releases[(key, assignment_id)] = hash(tuple(sorted(release.items())))
     _write_files(local.grading_release_dir / assignment_id, release)
     _write_files(local.submitted_dir / student / assignment_id, files)
-    grade._api = api
+    grade._autograder = autograder
     outcome = grade._grade_in_worker(assignment_id, student)
     return outcome, _files_of(local, assignment_id, student, kind="autograded")
 

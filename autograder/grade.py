@@ -1,26 +1,24 @@
-"""Step `grade`: autograde collected submissions with nbgrader and record each one's status.
+"""Step `grade`: autograde collected submissions and record each one's status.
 
-nbgrader's autograde does the grading: CheckSubmission and OverwriteCells restore the test cells
-(hidden tests included), SandboxExecute runs the code in a bubblewrap sandbox, SaveAutoGrades
-stores the scores. Around it we add what a large class needs:
+autograder/autograde.py grades one submission as nbgrader's autograde does (the locked cells and
+hidden tests restored, the code run by SandboxExecute in two sandboxed processes, the scores in
+nbgrader's gradebook). Around it we add what a large class needs:
 
-- workers: students are graded in parallel processes, each with its own nbgrader instance;
+- workers: students are graded in parallel processes, each with its own Autograder;
 - resumable: a student whose status is already graded or failed is skipped unless regrade is
-  asked for, and a status is written only after nbgrader has stored the grade, so a run killed
+  asked for, and a status is written only after the grade is committed, so a run killed
   at any point loses nothing and the next run finishes the rest;
 - shards: `--shard i/n` takes a stable 1/n of the class, so n machines can share one database;
 - a cluster: `--dask ADDRESS` runs one Dask task per student instead (autograder/cluster.py);
-- a submission nbgrader cannot grade is recorded as failed with a reason, never as a zero.
+- a submission that cannot be graded is recorded as failed with a reason, never as a zero.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-import re
 import signal
 import sys
-import threading
 import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -29,22 +27,6 @@ from dataclasses import dataclass, field
 from autograder.course import Course
 from autograder.records import FAILED, GRADED
 from autograder.release import release
-
-# What nbgrader's log says -> the reason an instructor reads, for failures before execution
-# (timeouts and dead processes arrive as SubmissionFailed from SandboxExecute). First match wins.
-FAILURE_REASONS = [
-    (
-        (
-            "NotJSONError",
-            "does not appear to be JSON",
-            "JSONDecodeError",
-            "Unreadable Notebook",
-            "ValidationError",
-        ),
-        "malformed notebook",
-    ),
-]
-
 
 class NoSandbox(RuntimeError):
     pass
@@ -142,11 +124,7 @@ def _run(course, assignment_id, students, workers, sandbox):
     if workers <= 1 or len(students) <= 1:
         _start_worker(course, sandbox, 0)
         for student in students:
-            with _NoteInterrupts() as interrupts:
-                outcome = _grade_in_worker(assignment_id, student)
-            if interrupts.seen:  # nbgrader reports Ctrl-C as a failed autograde: not the student's failure
-                raise KeyboardInterrupt
-            yield outcome
+            yield _grade_in_worker(assignment_id, student)
         return
     started = multiprocessing.Value("i", 0)  # numbers the workers, one CPU each for their sandboxes
     pool = ProcessPoolExecutor(workers, initializer=_start_pool_worker, initargs=(course, sandbox, started))
@@ -167,16 +145,17 @@ def _run(course, assignment_id, students, workers, sandbox):
     pool.shutdown()
 
 
-_api = None  # each worker process's own NbGraderAPI
+_autograder = None  # each worker process's own Autograder (it holds a gradebook session)
 
 
 def _start_worker(course: Course, sandbox: bool, index: int | None = None) -> None:
-    global _api
+    global _autograder
     from autograder import sandbox as sandboxes
+    from autograder.autograde import Autograder
 
     if index is not None:
         sandboxes.use_cpu(index)
-    _api = course.api(sandbox=sandbox)
+    _autograder = Autograder(course, sandbox=sandbox)
 
 
 def _start_pool_worker(course: Course, sandbox: bool, started) -> None:
@@ -187,67 +166,24 @@ def _start_pool_worker(course: Course, sandbox: bool, started) -> None:
     _start_worker(course, sandbox, index)
 
 
-class _NoteInterrupts:
-    """Remember a Ctrl-C that arrives while nbgrader grades in this process (its capture_log
-    catches every exception, KeyboardInterrupt included, and reports a failed autograde)."""
-
-    seen = False
-
-    def __enter__(self):
-        self.previous = None
-        if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        self.seen = True
-        raise KeyboardInterrupt
-
-    def __exit__(self, *exc):
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
-
-
 def _grade_in_worker(assignment_id: str, student: str) -> Outcome:
-    from autograder import sandbox
+    from autograder.autograde import Ungradable
+    from autograder.sandbox import DIED
 
     start = time.monotonic()
-    for _attempt in range(2):  # a failure of the grader's own processes (not the student's) is retried once
-        sandbox.LAST_RUN.clear()
-        result = _api.autograde(assignment_id, student, force=True, create=True)
-        if result["success"] or sandbox.DIED not in result.get("log", "") + result.get("error", ""):
-            break
-    seconds = time.monotonic() - start
-    run = sandbox.LAST_RUN[0] if sandbox.LAST_RUN else None
-    timing = {"sandbox": run.seconds, **run.phases} if run else {}
-    log = result.get("log", "") + result.get("error", "")
-    if not result["success"]:
-        return Outcome(student, FAILED, failure_reason(log), seconds, timing)
-    return Outcome(student, GRADED, graded_note(log), seconds, timing)
-
-
-def failure_reason(log: str) -> str:
-    """The reason an instructor reads, from nbgrader's log of a failed autograde."""
-    ours = re.search(r"SubmissionFailed: (.+)", log)
-    if ours:
-        return ours.group(1).strip()
-    for needles, reason in FAILURE_REASONS:
-        if any(needle in log for needle in needles):
-            return reason
-    errors = [m.group(0) for m in re.finditer(r"\b\w+(?:Error|Exception): .+", log) if "Please see" not in m.group(0)]
-    return "grading error: " + (errors[-1][:200] if errors else "see the grader's log")
-
-
-def graded_note(log: str) -> str:
-    """What an instructor should know about a graded submission: cells that were put back."""
-    notes = []
-    restored = re.search(r"RESTORED deleted cells: (.+)", log)
-    if restored:
-        notes.append(f"deleted cells restored: {restored.group(1).strip()}")
-    edited = re.search(r"RESTORED edited locked cells: (.+)", log)
-    if edited:
-        notes.append(f"edited locked cells restored: {edited.group(1).strip()}")
-    return "; ".join(notes)
+    for attempt in range(2):  # a failure of the grader's own processes (not the student's) is retried once
+        try:
+            graded = _autograder.grade(assignment_id, student)
+        except Ungradable as reason:
+            if str(reason).startswith(DIED) and attempt == 0:
+                continue
+            return Outcome(student, FAILED, str(reason), time.monotonic() - start)
+        except KeyboardInterrupt:
+            raise
+        except Exception as error:  # noqa: BLE001 - a bug of ours must not stop the class
+            return Outcome(student, FAILED, f"grading error: {type(error).__name__}: {str(error)[:200]}",
+                           time.monotonic() - start)  # fmt: skip
+        return Outcome(student, GRADED, graded.note, time.monotonic() - start, graded.timing)
 
 
 class Progress:

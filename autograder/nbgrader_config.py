@@ -19,27 +19,11 @@ c.CourseDirectory.db_url = "sqlite:///autograder/state/gradebook.db"
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.enforce_metadata = True
-# Grading = nbgrader's autograde with two of our steps (autograder/preprocessors.py):
-# CheckSubmission puts deleted locked cells back (then OverwriteCells restores their source,
-# hidden tests included) and fails another assignment's notebook; SandboxExecute runs the code
-# in a bubblewrap sandbox instead of a Jupyter kernel (limits below). nbgrader's
-# CheckCellMetadata is left out: after CheckSubmission every cell's nbgrader metadata is the
-# release's or none, and its JSON-schema check was a fifth of the time per submission.
-c.Autograde.sanitize_preprocessors = [
-    "nbgrader.preprocessors.ClearOutput",
-    "nbgrader.preprocessors.DeduplicateIds",
-    "nbgrader.preprocessors.OverwriteKernelspec",
-    "autograder.preprocessors.CheckSubmission",
-    "nbgrader.preprocessors.OverwriteCells",
-]
-c.Autograde.autograde_preprocessors = [
-    "autograder.preprocessors.SandboxExecute",
-    "nbgrader.preprocessors.IgnorePattern",
-    "nbconvert.preprocessors.ClearMetadataPreprocessor",
-    "nbgrader.preprocessors.LimitOutput",
-    "nbgrader.preprocessors.SaveAutoGrades",
-    "nbgrader.preprocessors.AssignLatePenalties",
-]
+# Grading (autograder/autograde.py) follows nbgrader's autograde with two steps of ours
+# (autograder/preprocessors.py): CheckSubmission puts deleted locked cells back and fails another
+# assignment's notebook; SandboxExecute runs the code in two bubblewrap-sandboxed processes instead
+# of a Jupyter kernel, with these limits. nbgrader's own options (IgnorePattern, LimitOutput,
+# AssignLatePenalties.plugin_class, ...) apply as in nbgrader.
 c.SandboxExecute.cell_timeout = 30  # seconds per cell (the test cell fails, grading goes on)
 c.SandboxExecute.wall_time = 120  # seconds per notebook (the submission fails: timeout)
 c.SandboxExecute.cpu_time = 120  # CPU seconds per notebook

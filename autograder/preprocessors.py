@@ -145,6 +145,7 @@ class CheckSubmission(Preprocessor):
                 cells.append(copy.deepcopy(template_cell))
                 restored.append(gid)
         nb.cells = cells + trailing
+        resources["restored"], resources["edited"] = restored, edited
         if restored:
             self.log.warning("RESTORED deleted cells: %s", ", ".join(restored))
         if edited:
@@ -196,7 +197,7 @@ class SandboxExecute(Preprocessor):
             else:
                 cells.append({"index": index, "kind": "student", "source": _plain_python(cell.source)})
         result = sandbox.run_notebook(cells, limits, preamble="\n".join(preamble), isolate=self.isolate)
-        resources.setdefault("sandbox", {})["seconds"] = result.seconds
+        resources["sandbox"] = result
         if result.status != sandbox.OK:
             raise SubmissionFailed(result.status, result.detail)
         for number, cell in enumerate(code_cells, start=1):
