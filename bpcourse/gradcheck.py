@@ -145,24 +145,21 @@ def grad_check(f, x, analytic, h: float | None = None, coords=None) -> np.ndarra
     return errors.reshape(x.shape) if every else errors
 
 
-def one_sided_explains(f, x, analytic, h: float | None = None, threshold: float = 1e-4):
-    """Which coordinates' analytic gradient is explained by a kink, per coordinate (bool array).
+def check_errors(f, x, analytic, h: float | None = None):
+    """Relative errors of an analytic gradient against the central and both one-sided differences.
 
     Near a kink (ReLU at 0, a tie in a max) the central difference averages the slopes on the
-    two sides and disagrees with any correct gradient; the one-sided differences each see one
-    side. An analytic gradient that matches either one-sided difference is not a bug.
-    Returns (central_errors, explained), both of shape (N1, ..., Nk).
+    two sides and disagrees with any correct gradient; each one-sided difference sees one side.
+    Returns (central, forward, backward), each of shape (N1, ..., Nk), float64.
     """
     x = np.array(x, copy=True)
     h = default_step(x.dtype) if h is None else h
     coords = list(np.ndindex(x.shape))
     f0, plus, minus = _differences(f, x, coords, h)
     a = np.asarray(analytic, dtype=np.float64).reshape(-1)
-    central = relative_error(a, (plus - minus) / (2.0 * h))
-    forward = relative_error(a, (plus - f0) / h)
-    backward = relative_error(a, (f0 - minus) / h)
-    explained = (central > threshold) & (np.minimum(forward, backward) <= threshold)
-    return central.reshape(x.shape), explained.reshape(x.shape)
+    errors = [relative_error(a, (plus - minus) / (2.0 * h)), relative_error(a, (plus - f0) / h),
+              relative_error(a, (f0 - minus) / h)]
+    return tuple(e.reshape(x.shape) for e in errors)
 
 
 def find_bad_coordinates(layer, x, threshold: float = 1e-4, h: float | None = None) -> list[tuple[int, ...]]:
@@ -171,16 +168,18 @@ def find_bad_coordinates(layer, x, threshold: float = 1e-4, h: float | None = No
     Inputs:
     - layer: function x -> (loss, dx): the layer's forward output reduced to a number with a fixed
       upstream gradient, and the gradient its backward pass computes, of the shape of x
-    - x: float array of shape (N1, ..., Nk)
+    - x: float array of shape (N1, ..., Nk); not modified
     - threshold: a coordinate is bad if its analytic gradient's relative error to the central
-      difference AND to both one-sided differences exceeds this (so a kink is no false alarm)
+      difference AND to both one-sided differences exceeds this (so a kink is no false alarm);
+      an error that is not a number (nan, from an overflow) counts as exceeding it
 
     Returns the bad index tuples in row-major order.
     """
     x = np.array(x, copy=True)
     _, dx = layer(x)
-    central, explained = one_sided_explains(lambda z: layer(z)[0], x, dx, h, threshold)
-    bad = (central > threshold) & ~explained
+    central, forward, backward = check_errors(lambda z: layer(z)[0], x, dx, h)
+    with np.errstate(invalid="ignore"):
+        bad = ~(central <= threshold) & ~(np.fmin(forward, backward) <= threshold)
     return [tuple(int(j) for j in i) for i in zip(*np.nonzero(bad))]
 
 
