@@ -10,8 +10,8 @@ fails it (or, for the last entries, what exactly the check shows).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -50,32 +50,52 @@ def swish_fork(seed: int = 0) -> Case:
             dx = branch  # the bug: "=" overwrites what the first branch put there
         return dx
 
-    return Case("= instead of += at a fork", x, lambda x: float(np.sum(x * sigmoid(x) * dout)),
-                lambda x: backward(x, False), lambda x: backward(x, True))
+    return Case(
+        "= instead of += at a fork",
+        x,
+        lambda x: float(np.sum(x * sigmoid(x) * dout)),
+        lambda x: backward(x, False),
+        lambda x: backward(x, True),
+    )
 
 
 def mse_mean(seed: int = 1, n: int = 8) -> Case:
     """Mean squared error over a batch of n predictions: the 1/n must be in the gradient too."""
     rng = np.random.default_rng(seed)
     y, pred = rng.normal(size=(n, 2)), rng.normal(size=(n, 2))
-    return Case("a missing 1/N", pred, lambda p: float(np.sum((p - y) ** 2) / n),
-                lambda p: 2 * (p - y), lambda p: 2 * (p - y) / n)
+    return Case(
+        "a missing 1/N",
+        pred,
+        lambda p: float(np.sum((p - y) ** 2) / n),
+        lambda p: 2 * (p - y),
+        lambda p: 2 * (p - y) / n,
+    )
 
 
 def bias_axis(seed: int = 2, n: int = 4) -> Case:
     """out = X + b with b of shape (n,) broadcast over the n rows of X (square: the bug runs silently)."""
     rng = np.random.default_rng(seed)
     X, b, dout = rng.normal(size=(n, n)), rng.normal(size=n), rng.normal(size=(n, n))
-    return Case("the wrong broadcast axis", b, lambda b: float(np.sum((X + b) * dout)),
-                lambda b: dout.sum(axis=1), lambda b: dout.sum(axis=0))
+    return Case(
+        "the wrong broadcast axis",
+        b,
+        lambda b: float(np.sum((X + b) * dout)),
+        lambda b: dout.sum(axis=1),
+        lambda b: dout.sum(axis=0),
+    )
 
 
 def matmul_transposed(seed: int = 3, d: int = 4) -> Case:
     """out = X @ W with a square W: dW in the transposed layout still has the right shape."""
     rng = np.random.default_rng(seed)
     X, W, dout = rng.normal(size=(5, d)), rng.normal(size=(d, d)), rng.normal(size=(5, d))
-    return Case("a transposed gradient", W, lambda W: float(np.sum((X @ W) * dout)),
-                lambda W: (X.T @ dout).T, lambda W: X.T @ dout)
+    return Case(
+        "a transposed gradient",
+        W,
+        lambda W: float(np.sum((X @ W) * dout)),
+        lambda W: (X.T @ dout).T,
+        lambda W: X.T @ dout,
+    )
 
 
 class Linear:
@@ -108,8 +128,13 @@ def accumulated_gradients(seed: int = 4, steps: int = 2) -> Case:
             layer.backward()
         return layer.grad.copy()
 
-    return Case("gradients not reset between steps", layer.W, layer.loss,
-                lambda W: after_steps(False), lambda W: after_steps(True))
+    return Case(
+        "gradients not reset between steps",
+        layer.W,
+        layer.loss,
+        lambda W: after_steps(False),
+        lambda W: after_steps(True),
+    )
 
 
 def inplace_cache(seed: int = 5) -> Case:
@@ -127,9 +152,13 @@ def inplace_cache(seed: int = 5) -> Case:
         _, s = forward(x, inplace)
         return 2.0 * s * (1 - s) * dout
 
-    return Case("an in-place update that corrupts the cache", x,
-                lambda x: float(np.sum(forward(x, False)[0] * dout)),
-                lambda x: backward(x, True), lambda x: backward(x, False))
+    return Case(
+        "an in-place update that corrupts the cache",
+        x,
+        lambda x: float(np.sum(forward(x, False)[0] * dout)),
+        lambda x: backward(x, True),
+        lambda x: backward(x, False),
+    )
 
 
 def softmax_ce(logits, y, stable):
@@ -158,8 +187,13 @@ def unstable_softmax(seed: int = 6, scale: float = 1000.0) -> Case:
     """Softmax cross-entropy on large logits: exp overflows unless the row maximum is subtracted first."""
     rng = np.random.default_rng(seed)
     logits, y = scale * rng.normal(size=(3, 4)), rng.integers(0, 4, size=3)
-    return Case("an unstable softmax", logits, lambda z: softmax_ce(z, y, True)[0],
-                lambda z: softmax_ce(z, y, False)[1], lambda z: softmax_ce(z, y, True)[1])
+    return Case(
+        "an unstable softmax",
+        logits,
+        lambda z: softmax_ce(z, y, True)[0],
+        lambda z: softmax_ce(z, y, False)[1],
+        lambda z: softmax_ce(z, y, True)[1],
+    )
 
 
 def relu_at_zero(seed: int = 7) -> Case:
@@ -171,12 +205,25 @@ def relu_at_zero(seed: int = 7) -> Case:
     rng = np.random.default_rng(seed)
     x, dout = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
     x[0, 1] = x[2, 2] = 0.0
-    return Case("the gradient of ReLU at 0", x, lambda x: float(np.sum(np.maximum(x, 0.0) * dout)),
-                lambda x: (x >= 0) * dout, lambda x: (x > 0) * dout)
+    return Case(
+        "the gradient of ReLU at 0",
+        x,
+        lambda x: float(np.sum(np.maximum(x, 0.0) * dout)),
+        lambda x: (x >= 0) * dout,
+        lambda x: (x > 0) * dout,
+    )
 
 
-CATALOGUE = [swish_fork, mse_mean, bias_axis, matmul_transposed, accumulated_gradients, inplace_cache,
-             unstable_softmax, relu_at_zero]
+CATALOGUE = [
+    swish_fork,
+    mse_mean,
+    bias_axis,
+    matmul_transposed,
+    accumulated_gradients,
+    inplace_cache,
+    unstable_softmax,
+    relu_at_zero,
+]
 
 
 def two_layer(seed: int = 8, buggy_second: bool = True):
@@ -207,8 +254,11 @@ def two_layer(seed: int = 8, buggy_second: bool = True):
         return dout @ (W2 if buggy_second else W2.T).reshape(3, 5)
 
     return {
-        "X": X, "W1": W1, "W2": W2, "loss": loss, "grads": grads,
-        "layer1": (lambda W: float(np.sum(np.maximum(X @ W, 0.0) * dh_own)),
-                   lambda W: X.T @ (dh_own * (X @ W > 0))),
+        "X": X,
+        "W1": W1,
+        "W2": W2,
+        "loss": loss,
+        "grads": grads,
+        "layer1": (lambda W: float(np.sum(np.maximum(X @ W, 0.0) * dh_own)), lambda W: X.T @ (dh_own * (X @ W > 0))),
         "layer2": (h_own, lambda h: float(np.sum(h @ W2 * dout)), layer2_dh),
     }

@@ -157,8 +157,11 @@ def check_errors(f, x, analytic, h: float | None = None):
     coords = list(np.ndindex(x.shape))
     f0, plus, minus = _differences(f, x, coords, h)
     a = np.asarray(analytic, dtype=np.float64).reshape(-1)
-    errors = [relative_error(a, (plus - minus) / (2.0 * h)), relative_error(a, (plus - f0) / h),
-              relative_error(a, (f0 - minus) / h)]
+    errors = [
+        relative_error(a, (plus - minus) / (2.0 * h)),
+        relative_error(a, (plus - f0) / h),
+        relative_error(a, (f0 - minus) / h),
+    ]
     return tuple(e.reshape(x.shape) for e in errors)
 
 
@@ -180,7 +183,7 @@ def find_bad_coordinates(layer, x, threshold: float = 1e-4, h: float | None = No
     central, forward, backward = check_errors(lambda z: layer(z)[0], x, dx, h)
     with np.errstate(invalid="ignore"):
         bad = ~(central <= threshold) & ~(np.fmin(forward, backward) <= threshold)
-    return [tuple(int(j) for j in i) for i in zip(*np.nonzero(bad))]
+    return [tuple(int(j) for j in i) for i in zip(*np.nonzero(bad), strict=True)]
 
 
 def step_sweep(f, x, analytic, steps, dtype=np.float64) -> np.ndarray:
