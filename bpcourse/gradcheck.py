@@ -66,3 +66,127 @@ def rel_error(a, b, eps: float = 1e-12) -> float:
     if a.size == 0:
         return 0.0
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), eps)))
+
+
+# --- Checking gradients properly (chapter 8): elementwise errors, a step per dtype, kinks ---------
+
+
+def relative_error(a, n, tiny: float = 1e-12) -> np.ndarray:
+    """Elementwise |a - n| / max(|a|, |n|, tiny), in float64.
+
+    Unlike rel_error (one number, |a| + |b| in the denominator), this keeps one error per
+    coordinate, so a check can say *which* coordinates disagree. `tiny` keeps 0 / 0 at 0: two
+    exact zeros agree.
+
+    Inputs:
+    - a: analytic gradient, array of shape (N1, ..., Nk) (or a number)
+    - n: numerical gradient, same shape as a
+
+    Returns an array of shape (N1, ..., Nk), float64.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    return np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), tiny)
+
+
+def default_step(dtype) -> float:
+    """The step h that balances truncation (~h^2) against rounding (~eps/h) for central differences.
+
+    eps ** (1/3) of the dtype: about 6e-6 for float64, 5e-3 for float32.
+    """
+    return float(np.finfo(np.dtype(dtype)).eps ** (1.0 / 3.0))
+
+
+def _differences(f, x, coords, h):
+    """f at x, and f one step h to the right and to the left of x along each coordinate in coords.
+
+    x is perturbed in place and each coordinate restored from a saved copy (not by subtracting
+    h, which would not give back the same float). Returns (f0, plus, minus), plus/minus of shape (len(coords),).
+    """
+    f0 = float(f(x))
+    plus = np.empty(len(coords))
+    minus = np.empty(len(coords))
+    for k, i in enumerate(coords):
+        original = x[i].copy()
+        x[i] = original + h
+        plus[k] = float(f(x))
+        x[i] = original - h
+        minus[k] = float(f(x))
+        x[i] = original
+    return f0, plus, minus
+
+
+def sample_coordinates(shape, count: int, seed: int = 0) -> list[tuple[int, ...]]:
+    """`count` distinct index tuples of an array of `shape`, drawn at random (all if count >= size)."""
+    size = int(np.prod(shape))
+    flat = np.random.default_rng(seed).choice(size, size=min(count, size), replace=False)
+    return [tuple(int(j) for j in np.unravel_index(k, shape)) for k in sorted(flat)]
+
+
+def grad_check(f, x, analytic, h: float | None = None, coords=None) -> np.ndarray:
+    """Per-coordinate relative errors between an analytic gradient and central differences.
+
+    Inputs:
+    - f: function from an array shaped like x to a scalar (computed in x's dtype)
+    - x: float array of shape (N1, ..., Nk); float32 stays float32. Not modified (a copy is perturbed).
+    - analytic: array of shape (N1, ..., Nk), the gradient to check
+    - h: step; None for default_step(x.dtype)
+    - coords: None to check every coordinate, or a list of index tuples (a sample of a big tensor)
+
+    Returns relative errors, float64: of shape (N1, ..., Nk) if coords is None, else (len(coords),).
+    """
+    x = np.array(x, copy=True)
+    h = default_step(x.dtype) if h is None else h
+    analytic = np.asarray(analytic)
+    every = coords is None
+    coords = list(np.ndindex(x.shape)) if every else [tuple(c) for c in coords]
+    _, plus, minus = _differences(f, x, coords, h)
+    errors = relative_error([analytic[i] for i in coords], (plus - minus) / (2.0 * h))
+    return errors.reshape(x.shape) if every else errors
+
+
+def check_errors(f, x, analytic, h: float | None = None):
+    """Relative errors of an analytic gradient against the central and both one-sided differences.
+
+    Near a kink (ReLU at 0, a tie in a max) the central difference averages the slopes on the
+    two sides and disagrees with any correct gradient; each one-sided difference sees one side.
+    Returns (central, forward, backward), each of shape (N1, ..., Nk), float64.
+    """
+    x = np.array(x, copy=True)
+    h = default_step(x.dtype) if h is None else h
+    coords = list(np.ndindex(x.shape))
+    f0, plus, minus = _differences(f, x, coords, h)
+    a = np.asarray(analytic, dtype=np.float64).reshape(-1)
+    errors = [
+        relative_error(a, (plus - minus) / (2.0 * h)),
+        relative_error(a, (plus - f0) / h),
+        relative_error(a, (f0 - minus) / h),
+    ]
+    return tuple(e.reshape(x.shape) for e in errors)
+
+
+def find_bad_coordinates(layer, x, threshold: float = 1e-4, h: float | None = None) -> list[tuple[int, ...]]:
+    """The coordinates where a layer's backward pass disagrees with its forward pass.
+
+    Inputs:
+    - layer: function x -> (loss, dx): the layer's forward output reduced to a number with a fixed
+      upstream gradient, and the gradient its backward pass computes, of the shape of x
+    - x: float array of shape (N1, ..., Nk); not modified
+    - threshold: a coordinate is bad if its analytic gradient's relative error to the central
+      difference AND to both one-sided differences exceeds this (so a kink is no false alarm);
+      an error that is not a number (nan, from an overflow) counts as exceeding it
+
+    Returns the bad index tuples in row-major order.
+    """
+    x = np.array(x, copy=True)
+    _, dx = layer(x)
+    central, forward, backward = check_errors(lambda z: layer(z)[0], x, dx, h)
+    with np.errstate(invalid="ignore"):
+        bad = ~(central <= threshold) & ~(np.fmin(forward, backward) <= threshold)
+    return [tuple(int(j) for j in i) for i in zip(*np.nonzero(bad), strict=True)]
+
+
+def step_sweep(f, x, analytic, steps, dtype=np.float64) -> np.ndarray:
+    """Largest relative error of grad_check(f, x in dtype, analytic, h) for each h in steps."""
+    x = np.asarray(x, dtype=dtype)
+    return np.array([float(np.max(grad_check(f, x, analytic, h))) for h in steps])
