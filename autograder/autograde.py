@@ -304,4 +304,3 @@ def _read_only(folder: Path) -> None:
 
 def _remove(folder: Path) -> None:
     shutil.rmtree(folder)
-

@@ -28,6 +28,7 @@ from autograder.course import Course
 from autograder.records import FAILED, GRADED
 from autograder.release import release
 
+
 class NoSandbox(RuntimeError):
     pass
 
