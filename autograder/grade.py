@@ -15,6 +15,7 @@ nbgrader's gradebook). Around it we add what a large class needs:
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import signal
@@ -24,7 +25,7 @@ import zlib
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
-from autograder.course import Course
+from autograder.course import PACKAGE_DIR, Course
 from autograder.records import FAILED, GRADED
 from autograder.release import release
 
@@ -82,9 +83,7 @@ def grade(
             )
     todo = select_students(course, assignment_id, students, regrade=regrade, shard=shard)
     progress = progress or Progress(len(todo))
-    # Grade against the current source: register it in this gradebook through a private release
-    # (exercises/ is left alone), which CheckSubmission also uses as the expected structure.
-    release(course, [assignment_id], into=course.grading_release_dir)
+    register(course, assignment_id)
     statuses = course.statuses()
     outcomes = []
     if dask:  # a Dask cluster (autograder/cluster.py): one task per student
@@ -100,6 +99,48 @@ def grade(
     statuses.close()
     progress.close()
     return outcomes
+
+
+def register(course: Course, assignment_id: str) -> None:
+    """Grade against the current source: register it in this gradebook through a private release
+    (exercises/ is left alone), which CheckSubmission also uses as the expected structure.
+
+    The release (1-2 s) is made again only when the source, the configuration or the gradebook's
+    copy of the assignment (a new or reset gradebook) differ from the last one made here.
+    """
+    record = course.grading_release_dir / f"{assignment_id}.registered"
+    current = f"{_source_digest(course, assignment_id)} {_gradebook_digest(course, assignment_id)}"
+    if record.exists() and record.read_text() == current:
+        return
+    record.unlink(missing_ok=True)
+    release(course, [assignment_id], into=course.grading_release_dir)
+    record.write_text(f"{_source_digest(course, assignment_id)} {_gradebook_digest(course, assignment_id)}")
+
+
+def _source_digest(course: Course, assignment_id: str) -> str:
+    from nbgrader import __version__
+
+    digest = hashlib.sha256(f"{__version__}\n{course.db_url}\n".encode())
+    configs = [PACKAGE_DIR / "nbgrader_config.py", course.extra_config]
+    files = sorted(p for p in (course.source_dir / assignment_id).rglob("*") if p.is_file())
+    for path in [p for p in configs if p] + files:
+        digest.update(f"{path}\n".encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _gradebook_digest(course: Course, assignment_id: str) -> str:
+    """The assignment's notebooks and cells (names, checksums) as the gradebook holds them."""
+    from nbgrader.api import MissingEntry
+
+    digest = hashlib.sha256()
+    try:
+        with course.gradebook() as gradebook:
+            for notebook in gradebook.find_assignment(assignment_id).notebooks:
+                for cell in notebook.source_cells:
+                    digest.update(f"{notebook.name}/{cell.name}/{cell.checksum}\n".encode())
+    except MissingEntry:
+        return "none"
+    return digest.hexdigest()
 
 
 def select_students(course, assignment_id, students=None, *, regrade=False, shard=None) -> list[str]:

@@ -139,3 +139,22 @@ def test_canvas_file_leaves_failed_and_missing_ungraded(graded, tmp_path):
     by_student = {r["SIS Login ID"]: r[ASSIGNMENT] for r in rows[1:]}
     assert by_student["correct"] == str(EXPECTED["correct"]["score"])
     assert by_student["malformed"] == ""
+
+
+def test_grading_again_reuses_the_private_release_until_the_gradebook_changes(graded, monkeypatch):
+    """The private release (1-2 s) is made once; a gradebook reset (here: the assignment removed)
+    makes it again, so the hidden tests are always registered where the grades go."""
+    from autograder import grade
+
+    course, _ = graded
+    releases = []
+    real_release = grade.release
+    monkeypatch.setattr(grade, "release", lambda *a, **k: releases.append(a) or real_release(*a, **k))
+    grade.register(course, ASSIGNMENT)
+    assert releases == []
+    with course.gradebook() as gradebook:
+        gradebook.remove_assignment(ASSIGNMENT)
+    grade.register(course, ASSIGNMENT)
+    assert len(releases) == 1
+    with course.gradebook() as gradebook:
+        assert gradebook.find_assignment(ASSIGNMENT).notebooks
