@@ -246,6 +246,123 @@ def check_weight_gradient(rng):
     return rel_error(dL_dW2, numerical_gradient(lambda v: loss_from_h1(h1, v), W2))
 
 
+# --- chapter 7: new layers (the formulas as printed; bpcourse.normalization is tested on its own) ---
+
+
+def _softmax(z):
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+def check_vjp(rng):
+    A, x, dy = rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=3)
+    J = (1 - np.tanh(A @ x) ** 2)[:, None] * A  # y = tanh(Ax)
+    return rel_error(J.T @ dy, numerical_gradient(lambda v: dy @ np.tanh(A @ v), x))
+
+
+def check_elementwise_vjp(rng):
+    x, dy = rng.normal(size=5), rng.normal(size=5)
+    J = np.diag(1 - np.tanh(x) ** 2)  # phi = tanh
+    return max(rel_error(J.T @ dy, numerical_gradient(lambda v: dy @ np.tanh(v), x)),
+               rel_error((1 - np.tanh(x) ** 2) * dy, J.T @ dy))  # fmt: skip
+
+
+def check_softmax_jacobian(rng):
+    z = rng.normal(size=5)
+    s = _softmax(z)
+    J = np.array([[s[i] * ((i == j) - s[j]) for j in range(5)] for i in range(5)])
+    numeric = np.array([numerical_gradient(lambda v, i=i: _softmax(v)[i], z) for i in range(5)])
+    return max(rel_error(J, numeric), rel_error(np.diag(s) - np.outer(s, s), numeric))
+
+
+def check_softmax_vjp(rng):
+    z, ds = rng.normal(size=6), rng.normal(size=6)
+    s = _softmax(z)
+    return rel_error(s * (ds - (s @ ds) * np.ones(6)), numerical_gradient(lambda v: ds @ _softmax(v), z))
+
+
+def check_softmax_vjp_cross_entropy(rng):
+    z, y = rng.normal(size=4), 1
+    s, e_y = _softmax(z), np.eye(4)[1]
+    ds = -e_y / s[y]  # d(-log s_y)/ds
+    via_vjp = s * ds - s * (s @ ds)
+    numeric = numerical_gradient(lambda v: -np.log(_softmax(v)[y]), z)
+    return max(rel_error(-e_y - s * (-1), numeric), rel_error(s - e_y, numeric), rel_error(via_vjp, numeric))
+
+
+def _norm_problem(rng, axis):
+    N, D, eps = 5, 4, 1e-5
+    x = rng.normal(loc=1.0, scale=2.0, size=(N, D))
+    gamma, beta, dy = rng.normal(size=D), rng.normal(size=D), rng.normal(size=(N, D))
+
+    def forward(x):
+        mu = x.mean(axis=axis, keepdims=True)
+        var = ((x - mu) ** 2).mean(axis=axis, keepdims=True)
+        return gamma * (x - mu) / np.sqrt(var + eps) + beta
+
+    def numeric():
+        return numerical_gradient(lambda v: np.sum(dy * forward(v)), x)
+
+    return x, gamma, beta, dy, eps, numeric
+
+
+def check_batchnorm_staged_backward(rng):
+    x, gamma, beta, dy, eps, numeric = _norm_problem(rng, 0)
+    N = x.shape[0]
+    mu = x.mean(axis=0)
+    c = x - mu
+    q = c**2
+    var = q.mean(axis=0)
+    sigma = np.sqrt(var + eps)
+    r = 1 / sigma
+    xhat = c * r
+    dbeta = dy.sum(axis=0)
+    dgamma = (dy * xhat).sum(axis=0)
+    dxhat = gamma * dy
+    dr = (dxhat * c).sum(axis=0)
+    dc = r * dxhat
+    dsigma = -dr / sigma**2
+    dvar = dsigma / (2 * sigma)
+    dq = dvar / N * np.ones_like(q)
+    dc = dc + 2 * c * dq
+    dmu = -dc.sum(axis=0)
+    dx = dc + dmu / N
+    fwd = lambda g, b: np.sum(dy * (g * xhat + b))  # noqa: E731  gamma, beta enter after xhat
+    return max(rel_error(dx, numeric()),
+               rel_error(dgamma, numerical_gradient(lambda v: fwd(v, beta), gamma)),
+               rel_error(dbeta, numerical_gradient(lambda v: fwd(gamma, v), beta)))  # fmt: skip
+
+
+def check_batchnorm_compact_backward(rng):
+    x, gamma, _, dy, eps, numeric = _norm_problem(rng, 0)
+    N, D = x.shape
+    mu, var = x.mean(axis=0), x.var(axis=0)
+    r = 1 / np.sqrt(var + eps)
+    xhat = (x - mu) * r
+    dxhat = gamma * dy
+    dx = np.empty_like(x)
+    for i in range(N):
+        for j in range(D):
+            dx[i, j] = r[j] / N * (N * dxhat[i, j] - sum(dxhat[k, j] for k in range(N))
+                                   - xhat[i, j] * sum(dxhat[k, j] * xhat[k, j] for k in range(N)))  # fmt: skip
+    return rel_error(dx, numeric())
+
+
+def check_layernorm_compact_backward(rng):
+    x, gamma, _, dy, eps, numeric = _norm_problem(rng, 1)
+    N, D = x.shape
+    mu, var = x.mean(axis=1), x.var(axis=1)
+    r = 1 / np.sqrt(var + eps)
+    xhat = (x - mu[:, None]) * r[:, None]
+    dxhat = gamma * dy
+    dx = np.empty_like(x)
+    for i in range(N):
+        for j in range(D):
+            dx[i, j] = r[i] / D * (D * dxhat[i, j] - sum(dxhat[i, k] for k in range(D))
+                                   - xhat[i, j] * sum(dxhat[i, k] * xhat[i, k] for k in range(D)))  # fmt: skip
+    return rel_error(dx, numeric())
+
+
 CHECKS = {name.removeprefix("check_").replace("_", "-"): check for name, check in dict(globals()).items()
           if name.startswith("check_")}  # fmt: skip
 
