@@ -31,6 +31,7 @@ import nbformat
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbformat.warnings import MissingIDFieldWarning
 from nbgrader import utils
+from nbgrader.api import BaseCell, Comment, Grade
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import AssignLatePenalties, ClearOutput, DeduplicateIds, IgnorePattern, LimitOutput
 
@@ -226,7 +227,9 @@ class Autograder:
         # Step 5: score
         self._score(nb, notebook, assignment_id, student)
         # Step 6: store (the commit comes after every notebook of the assignment)
-        nbformat.write(nb, str(destination / f"{notebook.name}.ipynb"))
+        # (compact JSON: nbformat's indented writer took a third of this process's time per submission)
+        text = json.dumps(nb, ensure_ascii=False, sort_keys=True)
+        (destination / f"{notebook.name}.ipynb").write_text(text + "\n", encoding="utf-8")
 
     def _submitted_notebook(self, notebook: Notebook, assignment_id, student):
         return self.gradebook.find_submission_notebook(notebook.name, assignment_id, student)
@@ -234,8 +237,8 @@ class Autograder:
     def _score(self, nb, notebook: Notebook, assignment_id, student) -> None:
         """Step 5, as nbgrader's SaveAutoGrades: a manual score, if any, is kept and flagged for review."""
         submitted = self._submitted_notebook(notebook, assignment_id, student)
-        grades = {grade.name: grade for grade in submitted.grades}
-        comments = {comment.name: comment for comment in submitted.comments}
+        grades = self._by_cell_name(Grade, submitted)
+        comments = self._by_cell_name(Comment, submitted)
         for cell in nb.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             if utils.is_grade(cell) and grade_id in grades:
@@ -246,6 +249,15 @@ class Autograder:
                 untouched = cell.metadata.nbgrader.get("checksum") == utils.compute_checksum(cell)
                 comments[grade_id].auto_comment = "No response." if untouched and not utils.is_task(cell) else None
 
+    def _by_cell_name(self, kind, submitted) -> dict:
+        """A submitted notebook's Grade or Comment rows by cell name, in one query."""
+        rows = (
+            self.gradebook.db.query(kind, BaseCell.name)
+            .join(BaseCell, BaseCell.id == kind.cell_id)
+            .filter(kind.notebook_id == submitted.id)
+        )
+        return {name: row for row, name in rows}
+
     def _score_missing(self, notebook: Notebook, assignment_id, student) -> None:
         for grade in self._submitted_notebook(notebook, assignment_id, student).grades:
             grade.auto_score = 0
@@ -254,12 +266,12 @@ class Autograder:
     def _late_penalties(self, notebooks, assignment_id, student, submission) -> None:
         """As nbgrader's AssignLatePenalties, for every notebook, with the configured plugin."""
         self.gradebook.db.flush()
+        late = submission.total_seconds_late
         for notebook in notebooks:
             submitted = self._submitted_notebook(notebook, assignment_id, student)
-            self.gradebook.db.refresh(submitted)  # its score is computed by the database
             submitted.late_submission_penalty = None
-            late = submission.total_seconds_late
             if late > 0:
+                self.gradebook.db.refresh(submitted)  # its score is computed by the database
                 penalty = self.late_plugin.late_submission_penalty(student, submitted.score, late)
                 if penalty is not None:
                     submitted.late_submission_penalty = min(max(penalty, 0), submitted.score)
