@@ -177,16 +177,18 @@ class Tensor:
 
 
 def two_layer_loss(X, Y, W1, W2):
-    """Chapter 4's network on Tensors: mean softmax cross-entropy of relu(X W1) W2.
+    """Chapter 4's network on Tensors: cross-entropy of relu(X W1) W2.
 
     Inputs:
     - X: array (N, D); Y: one-hot labels, array (N, C)
     - W1: Tensor (D, H); W2: Tensor (H, C)
 
-    Returns the loss, a Tensor of shape (); loss.backward() fills W1.grad and W2.grad.
+    Returns the mean loss, a Tensor of shape ();
+    loss.backward() fills W1.grad and W2.grad.
     """
     logits = (X @ W1).relu() @ W2  # (N, C)
-    shifted = logits - logits.data.max(axis=1, keepdims=True)  # a constant shift: softmax unchanged
+    # a constant row maximum: the softmax does not change
+    shifted = logits - logits.data.max(axis=1, keepdims=True)
     log_sum_exp = shifted.exp().sum(axis=1).log()  # (N,)
     return (log_sum_exp - (shifted * Y).sum(axis=1)).mean()
 
