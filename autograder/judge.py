@@ -621,6 +621,9 @@ class Remote:
     """
 
     __slots__ = ("_link", "_ident", "_generation", "__weakref__")
+    # numpy defers to the reflected operators: array + remote and array @ remote call __radd__ and
+    # __rmatmul__ (one request), instead of making an object array of one request per entry
+    __array_ufunc__ = None
 
     def __init__(self, link: Link, ident: int):
         object.__setattr__(self, "_link", link)

@@ -1,0 +1,50 @@
+"""The judge's proxy of a student object (`judge.Remote`) with numpy arrays on the other side.
+
+A test writes `X @ W` or `M - t` with X, M numpy arrays and W, t student tensors. numpy must defer
+to the proxy's reflected operator (one request to the student's process carrying the array), not
+treat the proxy as a scalar and build an object array of one request per entry.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT / "autograder"))  # judge.py imports wire as a top-level module, as in its sandbox
+import judge  # noqa: E402
+
+
+class RecordingLink:
+    """Stands in for judge.Link: records the operators sent, answers each with a new proxy."""
+
+    generation = 0
+
+    def __init__(self):
+        self.sent = []
+
+    def pipelined(self, op, args, name):
+        self.sent.append((op, name, [type(a).__name__ for a in args]))
+        return judge.Remote(self, len(self.sent))
+
+    def release(self, remote):
+        pass
+
+
+@pytest.mark.parametrize(
+    ("expression", "name"),
+    [(lambda a, r: a @ r, "matmul"), (lambda a, r: a + r, "add"), (lambda a, r: a - r, "sub"),
+     (lambda a, r: a * r, "mul"), (lambda a, r: np.float64(2.0) * r, "mul")],
+)  # fmt: skip
+def test_an_array_on_the_left_sends_one_reflected_operator(expression, name):
+    link = RecordingLink()
+    remote = judge.Remote(link, 1)
+    result = expression(np.ones((2, 2)), remote)
+    assert type(result) is judge.Remote
+    assert len(link.sent) == 1
+    op, sent_name, types = link.sent[0]
+    assert (op, sent_name) == ("binary", name)
+    assert types[1] == "Remote" and types[0] in ("ndarray", "float64")  # the array (or number) first, as written
