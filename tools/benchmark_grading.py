@@ -7,7 +7,7 @@ partial, 15% whose answer to one function loops forever, so the test cell callin
 the per-cell time limit), then grades them (a) with one stock `nbgrader autograde ID`
 process (a Jupyter kernel per notebook, no sandbox) and (b) with `python -m autograder grade`
 at 1 worker and at every core, sandbox on, and prints submissions per minute, the ratio to
-stock, and where the time of one submission goes (judge and student processes, nbgrader).
+stock, and where the time of one submission goes (judge and student processes, the other steps).
 It measures; it asserts nothing.
 Both graders use the same per-cell time limit (--cell-timeout).
 """
@@ -137,8 +137,8 @@ def main() -> None:
         print(f"    fork judge + student       {median['start']:.3f} s   (warm zygotes; our 'kernel start')")
         print(f"    cells (judge's clock)      {median['judge']:.3f} s")
         print(f"    rest (channel, teardown)   {median['sandbox'] - median['start'] - median['judge']:.3f} s")
-        nbgrader = median["total"] - median["sandbox"]
-        print(f"  nbgrader + database          {nbgrader:.3f} s   (nbgrader steps, gradebook)")
+        steps = median["total"] - median["sandbox"]
+        print(f"  the other steps              {steps:.3f} s   (autograde.py: read, sanitize, score, store, gradebook)")
         first = max(timings.values(), key=lambda t: t.get("start", 0.0))
         print(f"  once per worker: starting both zygotes (bwrap + import numpy) {first.get('start', 0.0):.3f} s")
         print(f"stock: one Jupyter kernel start + stop costs {kernel_start_stop():.3f} s per notebook")
