@@ -43,7 +43,11 @@ def grade_once(url: str, work: Path, folder: Path, *options: str) -> float:
 
 
 def gradebook_cost(url: str, n: int) -> float:
-    """Seconds per submission of the gradebook writes one autograde makes."""
+    """Seconds per submission of the gradebook writes one autograde makes (autograder/autograde.py's
+    record, score and late-penalty steps and its one commit, then the status row)."""
+    from nbgrader.api import Comment, Grade
+
+    from autograder.autograde import Autograder
     from autograder.course import Course
     from autograder.release import release
 
@@ -51,20 +55,22 @@ def gradebook_cost(url: str, n: int) -> float:
         course = Course.locate(root=REPO, state=Path(tmp) / "state", db_url=url)
         release(course, [ASSIGNMENT], into=course.grading_release_dir)
         statuses = course.statuses()
-        with course.gradebook() as gradebook:
-            start = time.monotonic()
-            for i in range(n):
-                student = f"cost{i:05d}"
-                gradebook.update_or_create_student(student)
-                submission = gradebook.add_submission(ASSIGNMENT, student)
-                for notebook in submission.notebooks:
-                    for grade in notebook.grades:
-                        grade.auto_score = grade.max_score_gradecell or 0
-                    for comment in notebook.comments:
-                        comment.auto_comment = "ok"
-                gradebook.db.commit()
-                statuses.set(ASSIGNMENT, student, "graded")
-            seconds = (time.monotonic() - start) / n
+        autograder = Autograder(course, sandbox=False)
+        (notebook,) = autograder.notebooks(ASSIGNMENT)
+        start = time.monotonic()
+        for i in range(n):
+            student = f"cost{i:05d}"
+            submission = autograder._record(ASSIGNMENT, student, Path(tmp) / "no-timestamp")
+            submitted = autograder._submitted_notebook(notebook, ASSIGNMENT, student)
+            for grade in autograder._by_cell_name(Grade, submitted).values():
+                grade.auto_score, grade.needs_manual_grade = 1.0, False
+            for comment in autograder._by_cell_name(Comment, submitted).values():
+                comment.auto_comment = None
+            autograder._late_penalties([notebook], ASSIGNMENT, student, submission)
+            autograder.gradebook.db.commit()
+            statuses.set(ASSIGNMENT, student, "graded")
+        seconds = (time.monotonic() - start) / n
+        autograder.close()
         statuses.close()
     return seconds
 
