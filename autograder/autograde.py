@@ -21,7 +21,9 @@ gradebook then keeps no new scores for it and its autograded folder is removed.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import shutil
 import warnings
 from dataclasses import dataclass, field
@@ -34,6 +36,7 @@ from nbgrader import utils
 from nbgrader.api import BaseCell, Comment, Grade
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import AssignLatePenalties, ClearOutput, DeduplicateIds, IgnorePattern, LimitOutput
+from traitlets.log import get_logger
 
 from autograder.course import Course
 from autograder.preprocessors import CheckSubmission, SandboxExecute, SubmissionFailed
@@ -192,18 +195,15 @@ class Autograder:
                 "db_url": self.course.db_url,
             },
         }
-        invalid = {}
-        try:
-            with warnings.catch_warnings():  # a notebook of nbformat 4.4 has no cell ids: they are added
-                warnings.simplefilter("ignore", MissingIDFieldWarning)
-                nb = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4, capture_validation_error=invalid)
-        except Exception as error:  # noqa: BLE001 - any unreadable file is the student's, not ours
-            raise Ungradable("malformed notebook") from error
-        if invalid:
-            raise Ungradable("malformed notebook: not a valid Jupyter notebook")
+        nb, invalid = _read(path)
         # Step 2: sanitize
-        for step in self.sanitize:
-            nb, resources = step(nb, resources)
+        try:
+            for step in self.sanitize:
+                nb, resources = step(nb, resources)
+            if invalid:  # outputs an LMS or an editor mangled are cleared now: is the rest a notebook?
+                nbformat.validate(nb)
+        except Exception as error:  # noqa: BLE001 - the structure is the student's file, not ours
+            raise Ungradable("malformed notebook: not a valid Jupyter notebook") from error
         if notebook.kernelspec:
             nb.metadata["kernelspec"] = notebook.kernelspec
         try:
@@ -275,6 +275,33 @@ class Autograder:
                 penalty = self.late_plugin.late_submission_penalty(student, submitted.score, late)
                 if penalty is not None:
                     submitted.late_submission_penalty = min(max(penalty, 0), submitted.score)
+
+
+def _read(path: Path):
+    """(notebook, whether nbformat found it invalid); Ungradable if it is not a notebook at all."""
+    invalid = {}
+    try:
+        with warnings.catch_warnings(), _quiet(get_logger()):
+            warnings.simplefilter("ignore", MissingIDFieldWarning)  # nbformat 4.4 has no cell ids: they are added
+            nb = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4, capture_validation_error=invalid)
+    except Exception as error:  # noqa: BLE001 - any unreadable file is the student's, not ours
+        raise Ungradable("malformed notebook") from error
+    if not isinstance(nb.get("cells"), list):
+        raise Ungradable("malformed notebook: not a valid Jupyter notebook")
+    return nb, bool(invalid)
+
+
+@contextlib.contextmanager
+def _quiet(*loggers):
+    """nbformat logs "Notebook JSON is invalid" with the whole schema error: the reason says it once."""
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def _overwrite(cell, notebook: Notebook) -> None:

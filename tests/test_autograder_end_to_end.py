@@ -158,3 +158,29 @@ def test_grading_again_reuses_the_private_release_until_the_gradebook_changes(gr
     assert len(releases) == 1
     with course.gradebook() as gradebook:
         assert gradebook.find_assignment(ASSIGNMENT).notebooks
+
+
+def test_mangled_outputs_are_cleared_but_a_mangled_cell_fails_as_malformed(tmp_path):
+    """An LMS or an editor that breaks outputs costs nothing (outputs are cleared before grading);
+    a notebook whose cells themselves break the format fails by name, never as a zero."""
+    from autograder.course import Course
+
+    course = Course.locate(root=REPO_ROOT, state=tmp_path / "state")
+    correct = json.loads((SUBMISSIONS / "correct.ipynb").read_text())
+    outputs_mangled, cell_mangled = json.loads(json.dumps(correct)), json.loads(json.dumps(correct))
+    code = next(c for c in outputs_mangled["cells"] if c["cell_type"] == "code")
+    code["outputs"] = [{"output_type": "stream", "text": "a stream without its name"}]
+    del next(c for c in cell_mangled["cells"] if c["cell_type"] == "code")["source"]
+    folder = tmp_path / "download"
+    folder.mkdir()
+    (folder / "outputs-mangled.ipynb").write_text(json.dumps(outputs_mangled))
+    (folder / "cell-mangled.ipynb").write_text(json.dumps(cell_mangled))
+    assert run(course, "collect", ASSIGNMENT, str(folder)) == 0
+    assert run(course, "grade", ASSIGNMENT, "--workers", "1") == 0
+    statuses = {student: s for (_, student), s in course.statuses().all().items()}
+    assert statuses["outputs-mangled"].status == "graded"
+    with course.gradebook() as gradebook:
+        submission = gradebook.find_submission(ASSIGNMENT, "outputs-mangled")
+        assert submission.score == submission.max_score > 0
+    assert statuses["cell-mangled"].status == "failed"
+    assert statuses["cell-mangled"].reason.startswith("malformed notebook")
