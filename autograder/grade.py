@@ -197,6 +197,8 @@ def _start_worker(course: Course, sandbox: bool, index: int | None = None) -> No
 
     if index is not None:
         sandboxes.use_cpu(index)
+    if _autograder is not None:
+        _autograder.close()  # the previous run's, in this process (one worker grades in-process)
     _autograder = Autograder(course, sandbox=sandbox)
 
 
