@@ -92,10 +92,15 @@ def grade(
         running = grade_on_dask(course, assignment_id, todo, dask, sandbox=sandbox) if todo else iter(())
     else:
         running = _run(course, assignment_id, todo, workers or os.cpu_count() or 1, sandbox)
-    for outcome in running:
-        statuses.set(assignment_id, outcome.student, outcome.status, outcome.reason)
-        outcomes.append(outcome)
-        progress.update(outcome)
+    try:
+        for outcome in running:
+            statuses.set(assignment_id, outcome.student, outcome.status, outcome.reason)
+            outcomes.append(outcome)
+            progress.update(outcome)
+    finally:
+        # A Ctrl-C that lands here, between two outcomes, must still stop the workers: closing the
+        # generator runs its clean-up (the command then leaves with os._exit, which collects nothing).
+        getattr(running, "close", lambda: None)()
     statuses.close()
     progress.close()
     return outcomes

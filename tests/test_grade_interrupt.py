@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -59,3 +60,45 @@ def test_ctrl_c_stops_grading_quickly_and_the_rerun_finishes(tmp_path, workers):
     rerun = subprocess.run([*command, "grade", ASSIGNMENT], cwd=REPO_ROOT, capture_output=True, text=True)
     assert rerun.returncode == 0 and f"graded {5 - graded_before}, failed 0" in rerun.stdout
     assert _count(course, "graded") == 5
+
+
+def _live_children() -> set[int]:
+    """This process's children that are running (not zombies)."""
+    live = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] != "Z":
+            live.add(int(stat.parent.name))
+    return live
+
+
+def test_ctrl_c_between_two_outcomes_stops_the_workers(tmp_path):
+    """The window the test above rarely hits: Ctrl-C while the main process records an outcome.
+    The command then leaves with os._exit, so nothing but grade() itself can stop the workers
+    (orphaned, they kept the terminal's pipes open and the command never ended)."""
+    from autograder import grade
+
+    class InterruptedWhileRecording(grade.Progress):
+        def update(self, outcome):
+            raise KeyboardInterrupt
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for i in range(4):
+        shutil.copy(CORRECT, folder / f"s{i}.ipynb")
+    course = Course.locate(root=REPO_ROOT, state=tmp_path / "state")
+    subprocess.run(
+        [sys.executable, "-m", "autograder", "--state", str(course.state), "collect", ASSIGNMENT, str(folder)],
+        cwd=REPO_ROOT, check=True, capture_output=True,
+    )  # fmt: skip
+    before = _live_children()
+    with pytest.raises(KeyboardInterrupt) as interrupted:  # kept: its traceback holds grade()'s frame
+        grade.grade(course, ASSIGNMENT, workers=2, progress=InterruptedWhileRecording(4))
+    deadline = time.monotonic() + 10
+    while _live_children() - before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _live_children() - before, "grading workers outlived the interrupted grade()"
+    assert interrupted.value is not None
