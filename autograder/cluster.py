@@ -37,6 +37,9 @@ from autograder.records import FAILED
 ALLOWED_FAILURES = 3  # workers a submission may take down before it is failed
 
 
+GRADER_FAULTS = ("grader error", "grading error")  # reasons that are ours, not the submission's
+
+
 def grade_on_dask(course: Course, assignment_id: str, students: list[str], address: str, *, sandbox: bool = True):
     """Yield an Outcome per student as the cluster finishes them (in completion order)."""
     import dask
@@ -69,22 +72,33 @@ def _outcomes(course: Course, assignment_id: str, students: list[str], submit, a
 
     futures = {submit(student): student for student in students}
     completed, retried = as_completed(futures), set()
+
+    def retry(student: str) -> bool:
+        """Run a student's task once more (the grader's own failure, not the student's)."""
+        if student in retried:
+            return False
+        retried.add(student)
+        again = submit(student)
+        futures[again] = student
+        completed.add(again)
+        return True
+
     for future in completed:
         student = futures.pop(future)
         try:
             outcome, autograded = future.result()
-            _write_files(course.autograded_dir / student / assignment_id, autograded)  # for feedback
-            yield outcome
         except KilledWorker:
-            if student not in retried:
-                retried.add(student)
-                again = submit(student)
-                futures[again] = student
-                completed.add(again)
-                continue
-            yield Outcome(student, FAILED, f"grader error: grading it ended {ALLOWED_FAILURES} worker processes")
-        except Exception as error:  # noqa: BLE001 - the grader's own failure, reported per student
-            yield Outcome(student, FAILED, f"grading error: {type(error).__name__}: {error}")
+            if not retry(student):
+                yield Outcome(student, FAILED, f"grader error: grading it ended {ALLOWED_FAILURES} worker processes")
+            continue
+        except Exception as error:  # noqa: BLE001 - the grader's own failure (e.g. a result lost with a worker)
+            if not retry(student):
+                yield Outcome(student, FAILED, f"grading error: {type(error).__name__}: {error}")
+            continue
+        if outcome.status == FAILED and outcome.reason.startswith(GRADER_FAULTS) and retry(student):
+            continue  # e.g. a worker restarted after a crash whose sandbox could not start at once
+        _write_files(course.autograded_dir / student / assignment_id, autograded)  # for feedback
+        yield outcome
 
 
 def _local_cluster(address: str):

@@ -88,7 +88,12 @@ def test_a_class_graded_on_dask_survives_a_killed_worker(tmp_path):
 
     assert len([key for key in statuses if key[0] == ASSIGNMENT]) == 60  # one status per student
     assert {s.status for s in statuses.values()} == {GRADED, FAILED}
-    assert rows == expected
+    differing = {
+        student: (s.status, s.reason)
+        for (_, student), s in statuses.items()
+        if rows.get(student) != expected.get(student)
+    }
+    assert rows == expected, differing
 
 
 def _graded(course) -> int:
@@ -147,3 +152,42 @@ class _PoisonPlugin(WorkerPlugin):
 
     def setup(self, worker):
         _crash_on_poison()
+
+
+def test_a_task_that_fails_for_the_graders_reasons_runs_once_more(tmp_path):
+    """A result lost with a worker, or a sandbox that could not start on a restarted worker, is the
+    grader's failure: the task runs once more. A student's own failure is not retried."""
+    from autograder import cluster
+    from autograder.grade import Outcome
+
+    first_time = {
+        "flaky": Outcome("flaky", FAILED, "grader error: the judge's process ended early"),
+        "lost": OSError("the result was lost with its worker"),
+        "broken": Outcome("broken", FAILED, "malformed notebook"),
+        "fine": Outcome("fine", GRADED),
+    }
+    submitted = []
+
+    class Future:
+        def __init__(self, student, attempt):
+            self.student, self.attempt = student, attempt
+
+        def result(self):
+            result = first_time[self.student] if self.attempt == 1 else Outcome(self.student, GRADED)
+            if isinstance(result, Exception):
+                raise result
+            return result, {}
+
+    def submit(student):
+        submitted.append(student)
+        return Future(student, submitted.count(student))
+
+    class Completed(list):  # as Dask's as_completed: iterates, and takes futures added meanwhile
+        def add(self, future):
+            self.append(future)
+
+    course = Course.locate(root=REPO_ROOT, state=tmp_path / "state")
+    outcomes = {o.student: o for o in cluster._outcomes(course, ASSIGNMENT, list(first_time), submit, Completed)}
+    assert {s: o.status for s, o in outcomes.items()} == {"flaky": GRADED, "lost": GRADED, "broken": FAILED,
+                                                          "fine": GRADED}  # fmt: skip
+    assert sorted(submitted) == ["broken", "fine", "flaky", "flaky", "lost", "lost"]
