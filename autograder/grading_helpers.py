@@ -1,7 +1,21 @@
 # Grading helpers: run this cell first. It is locked (restored before grading) and holds no answers.
-# The tests compare your results only through _floats, _close, _close_secret and _quietly. These keep
-# their own references to the Python and numpy functions they use, taken here before any of your
-# code runs, and accept only real numbers and plain numpy arrays: a test checks exactly what you return.
+#
+# What the tests accept (the same rule in every exercise):
+# - where a number is asked for: any real Python or numpy number (int, float, bool, np.int64,
+#   np.float64, ...) or a 0-d array;
+# - where an array is asked for: any array, list or tuple of numbers of the right shape, of any
+#   integer, bool, float64 or object dtype (an object array of numbers is fine);
+# - where several values are asked for (a pair, the gradients of several layers, a path of
+#   values): a tuple, a list or a 1-D array of them;
+# - where an index is asked for: any Python or numpy integer.
+# float32 (and float16) results are refused in every exercise: they keep only about 7 digits, so
+# a correct formula would look off. Keep numpy's default float64.
+# A test cell that shows no error has passed. A failing one names the quantity and, in these
+# visible tests, shows the expected and the actual values.
+#
+# The tests read your results only through the functions below (_floats, _close, _items, _index;
+# _call reports an error your code raises with the case it raised on). They keep their own references
+# to the Python and numpy functions they use, taken here before any of your code runs.
 import math
 import random
 import warnings
@@ -10,43 +24,100 @@ import numpy as np
 
 
 def _make_grading_helpers():
-    type_, float_, list_, len_, zip_, all_, any_, abs_ = type, float, list, len, zip, all, any, abs
-    isfinite, ndarray, tolist, errstate = math.isfinite, np.ndarray, np.ndarray.tolist, np.errstate
-    catch_warnings, simplefilter, str_, min_, max_ = warnings.catch_warnings, warnings.simplefilter, str, min, max
-    numbers = (float, int, np.float64, np.int64, np.int32)  # exact types, no subclasses
-    short_floats = (np.float32, np.float16)
+    type_, float_, int_, list_, tuple_, len_, zip_ = type, float, int, list, tuple, len, zip
+    all_, any_, abs_, min_, max_, str_, issubclass_ = all, any, abs, min, max, str, issubclass
+    isfinite, ndarray, tolist, ravel, errstate = math.isfinite, np.ndarray, np.ndarray.tolist, np.ravel, np.errstate
+    astype, float64, np_integer, np_floating, np_bool = np.ndarray.astype, np.float64, np.integer, np.floating, np.bool_
+    np_equal = np.array_equal
+    catch_warnings, simplefilter = warnings.catch_warnings, warnings.simplefilter
     numeric_errors = (FloatingPointError, OverflowError, ZeroDivisionError, Warning)
+    short = "a result computed in float32 keeps only about 7 digits, so a correct formula looks off: keep float64"
 
-    def is_number(value):
-        return any_(type_(value) is t for t in numbers)
+    def kind_of(value):
+        """The type of a value in the student's words (one of their own objects, not our class names)."""
+        name = type_(value).__name__
+        return "an object of your own class" if name == "Remote" else f"a {name}"
 
-    def flat(items):
-        return [x for item in items for x in flat(item)] if type_(items) is list_ else [items]
+    def scalar(value, what):
+        """A number as a Python float, or None if `value` is not a number. Refuses float32."""
+        t = type_(value)
+        if t is float_ or t is int_ or t is bool:
+            return float_(value)
+        if issubclass_(t, np_floating):
+            if value.dtype.itemsize < 8:
+                raise AssertionError(f"{what} is a numpy {t.__name__}, expected a float64: {short}")
+            return float_(value)
+        if issubclass_(t, np_integer) or t is np_bool:
+            return float_(value)
+        return None
+
+    def numbers(value, what, hint):
+        """(shape, flat list of floats) of a number, or of an array, list or tuple of numbers."""
+        found = scalar(value, what)
+        if found is not None:
+            return (), [found]
+        t = type_(value)
+        if t is ndarray:
+            kind = value.dtype.kind
+            if kind == "f" and value.dtype.itemsize < 8:
+                raise AssertionError(f"{what} has dtype {value.dtype}, expected float64: {short}")
+            if kind in "biuf":
+                as_float = astype(value, float64)
+                if kind in "iu" and not np_equal(astype(as_float, value.dtype), value):
+                    raise AssertionError(f"{what} holds integers too large to be exact as floats")
+                return value.shape, tolist(ravel(as_float))
+            if kind == "O":
+                items = [scalar(item, what) for item in tolist(ravel(value))]
+                if any_(item is None for item in items):
+                    raise AssertionError(f"{what} is an object array that holds something other than numbers")
+                return value.shape, items
+            raise AssertionError(f"{what} should hold real numbers, got an array of dtype {value.dtype}")
+        if t is list_ or t is tuple_:
+            parts = [numbers(item, what, hint) for item in value]
+            shapes = {shape for shape, _ in parts}
+            if len_(shapes) > 1:
+                raise AssertionError(f"{what} is a ragged list: its items have different shapes")
+            inner = parts[0][0] if parts else ()
+            return (len_(parts), *inner), [x for _, flat in parts for x in flat]
+        raise AssertionError(f"{what} should be numbers, got {kind_of(value)}")
 
     def floats(value, what, shape=(), hint=""):
-        """`value` as a list of floats, if it is a number (shape ()) or a numpy array of exactly `shape`.
-
-        A float32 (or float16) number or array fails with its dtype named: it keeps only about 7
-        digits, so its values would look "off" for a reason that has nothing to do with the maths.
-        """
+        """`value` as a flat list of floats: a number (shape ()) or an array-like of exactly `shape`."""
         why = f": {hint}" if hint else ""
-        short = "computed in float32 keeps about 7 digits: keep numpy's default float64"
-        if type_(value) is ndarray:
-            if value.shape != shape:
-                raise AssertionError(f"{what} has shape {value.shape}, expected {shape}{why}")
-            if value.dtype.kind == "f" and value.dtype.itemsize < 8:
-                raise AssertionError(f"{what} has dtype {value.dtype}, expected float64: a result {short}")
-            items = flat(tolist(value))
-        elif shape == () and is_number(value):
-            items = [value]
-        elif shape == () and any_(type_(value) is t for t in short_floats):
-            raise AssertionError(f"{what} is a numpy {type_(value).__name__}, expected a float64: a result {short}")
+        try:
+            found, items = numbers(value, what, hint)
+        except RecursionError:
+            raise AssertionError(f"{what} is nested too deeply to be numbers") from None
+        if found != tuple_(shape):
+            if shape == ():
+                raise AssertionError(f"{what} should be a number, got {kind_of(value)} of shape {found}")
+            if found == ():
+                raise AssertionError(f"{what} should be an array of shape {tuple_(shape)}, got {kind_of(value)}{why}")
+            raise AssertionError(f"{what} has shape {found}, expected {tuple_(shape)}{why}")
+        return items
+
+    def items(value, what, count=None):
+        """The values of a tuple, list or 1-D array (or any array, along its first axis) as a list."""
+        t = type_(value)
+        if t is list_ or t is tuple_:
+            found = list_(value)
+        elif t is ndarray and value.ndim >= 1:
+            found = list_(value)
         else:
-            wanted = "a number" if shape == () else f"a numpy array of shape {shape}"
-            raise AssertionError(f"{what} should be {wanted}, got {type_(value).__name__}")
-        if not all_(is_number(item) for item in items):
-            raise AssertionError(f"{what} should hold real numbers only")
-        return [float_(item) for item in items]
+            wanted = f"{count} values" if count is not None else "several values"
+            raise AssertionError(f"{what} should be {wanted} (a tuple, a list or an array), got {kind_of(value)}")
+        if count is not None and len_(found) != count:
+            raise AssertionError(f"{what} should be {count} values, got {len_(found)}")
+        return found
+
+    def index(value, what):
+        """An index as a Python int: any Python or numpy integer (not a bool, not a float)."""
+        t = type_(value)
+        if t is int_ or (issubclass_(t, np_integer) and t is not np_bool):
+            return int_(value)
+        if t is ndarray and value.ndim == 0 and value.dtype.kind in "iu":
+            return int_(value)
+        raise AssertionError(f"{what} should be an integer index, got {kind_of(value)}")
 
     def show(values, shape, digits=6):
         """Numbers as a short nested list of the given shape (at most 12 entries, then '...')."""
@@ -70,6 +141,19 @@ def _make_grading_helpers():
             return None
         return high
 
+    def expected_floats(expected, what):
+        """The expected values as floats; an expectation that is inf or nan checks nothing: refused."""
+        if type_(expected) is ndarray:
+            want = tolist(ravel(astype(expected, float64)))
+        else:
+            _, want = numbers(expected, f"the value {what} is compared with", "")
+        if not all_(isfinite(w) for w in want):
+            raise AssertionError(
+                f"{what} cannot be checked: the value it is compared with is inf or nan, "
+                "and it comes from your own earlier results: make those finite first"
+            )
+        return want
+
     def close(actual, expected, what, shape=(), rtol=1e-7, atol=1e-10, hint="", reveal=True):
         """Fail, saying what is wrong, unless `actual` matches `expected` entry by entry.
 
@@ -77,7 +161,7 @@ def _make_grading_helpers():
         tests keep their inputs secret) and, when every entry is off by one factor, that factor.
         """
         why = f": {hint}" if hint else ""
-        got, want = floats(actual, what, shape, hint), [float_(w) for w in flat(expected)]
+        got, want = floats(actual, what, shape, hint), expected_floats(expected, what)
         assert len_(got) == len_(want), f"test error: {what} compared with {len_(want)} values"
         if not all_(isfinite(g) for g in got):
             raise AssertionError(f"{what} contains inf or nan{why}")
@@ -107,9 +191,25 @@ def _make_grading_helpers():
                 except numeric_errors as problem:
                     raise AssertionError(f"{what} {hint} [{type_(problem).__name__}: {str_(problem)}]") from None
 
-    return floats, close, close_secret, quietly
+    def call(function, name, case, *args, **kwargs):
+        """function(*args, **kwargs); an exception of the student's code fails the test saying which
+        function raised, on which case (its public description: "a batch of one", "D = 1"), and why.
+
+        Numeric problems pass through unchanged, so that quietly() still reports them as such.
+        """
+        try:
+            return function(*args, **kwargs)
+        except (AssertionError, *numeric_errors):
+            raise
+        except Exception as error:  # noqa: BLE001 - any error of the student's code is reported
+            ename = type_(error).__name__
+            if ename.startswith("Student") and error.args and type_(error.args[0]) is str_:
+                ename = error.args[0]  # the student's own exception type, as the grader received it
+            raise AssertionError(f"{name} raised {ename} on {case}: {error}") from None
+
+    return floats, close, close_secret, quietly, items, index, call
 
 
-_floats, _close, _close_secret, _quietly = _make_grading_helpers()
+_floats, _close, _close_secret, _quietly, _items, _index, _call = _make_grading_helpers()
 _exp, _cos, _tolist, _default_rng = math.exp, math.cos, np.ndarray.tolist, np.random.default_rng  # for test inputs
 _Random = random.Random

@@ -128,6 +128,13 @@ def fixture_module(assignment: str, name: str):
     return module
 
 
+def fair_answers(assignment: str) -> dict[str, dict[str, str]]:
+    """FAIR of tests/fixtures/<assignment>/fair_answers.py ({} while it has none)."""
+    if not (REPO_ROOT / "tests" / "fixtures" / assignment / "fair_answers.py").is_file():
+        return {}
+    return fixture_module(assignment, "fair_answers").FAIR
+
+
 def sample_submissions(assignment: str) -> dict[str, str]:
     """{file name: text} of the sample submissions, made from the current release and source.
 
@@ -136,6 +143,9 @@ def sample_submissions(assignment: str) -> dict[str, str]:
     - partial.ipynb: the release with the solution, except the answer cells of
       tests/fixtures/<assignment>/partial_answers.py (ANSWERS: {grade_id: code})
     - malformed.ipynb: the first half of correct.ipynb's text (not JSON)
+    - fair/<idiom>.ipynb: for each entry of tests/fixtures/<assignment>/fair_answers.py (FAIR:
+      {idiom: {grade_id: code}}), the release with that independently written correct solution
+      (answer cells it does not name keep the reference's); each must get full marks
     """
     release = json.loads(release_notebook(assignment).read_text())
     solution = solution_answers(read(source_notebook(assignment)))
@@ -145,6 +155,8 @@ def sample_submissions(assignment: str) -> dict[str, str]:
         "blank": release,
         "partial": with_answers(release, {**solution, **partial.ANSWERS}),
     }
+    for idiom, answers in fair_answers(assignment).items():
+        notebooks[f"fair/{idiom}"] = with_answers(release, {**solution, **answers})
     texts = {f"{name}.ipynb": json.dumps(nb, indent=1, ensure_ascii=False) + "\n" for name, nb in notebooks.items()}
     correct = json.dumps(notebooks["correct"], indent=1)
     texts["malformed.ipynb"] = correct[: len(correct) // 2]

@@ -28,6 +28,17 @@ def test_grading_helpers_cell_is_the_shared_one_and_comes_first(source):
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.parent.name)
+def test_intro_ends_with_the_shared_acceptance_rule(source):
+    """Every release states, in its first cell, what the tests accept (autograder/acceptance_rule.md)."""
+    from tools.sync_grading_helpers import RULE_END, RULE_START
+
+    rule = (REPO_ROOT / "autograder" / "acceptance_rule.md").read_text().strip()
+    first = next(cells(source))
+    assert first[0]["cell_type"] == "markdown"
+    assert first[1].endswith(f"{RULE_START}\n{rule}\n{RULE_END}"), "run tools/sync_grading_helpers.py"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.parent.name)
 def test_intro_says_hidden_tests_exist(source):
     first_markdown = next(text for cell, text, _ in cells(source) if cell["cell_type"] == "markdown")
     assert "hidden tests" in first_markdown.lower()
@@ -80,7 +91,10 @@ def test_answer_cells_keep_signature_and_docstring_visible(source):
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.parent.name)
 def test_sample_submissions_match_the_current_release(source):
     samples = REPO_ROOT / "tests" / "fixtures" / source.parent.name / "submissions"
-    for name, content in nbtools.sample_submissions(source.parent.name).items():
-        assert (samples / name).read_text() == content, (
+    expected = nbtools.sample_submissions(source.parent.name)
+    for name, content in expected.items():
+        assert (samples / name).is_file() and (samples / name).read_text() == content, (
             f"{name} is stale: run `make release`, then .venv/bin/python tests/fixtures/refresh_samples.py"
         )
+    extra = {f"fair/{p.name}" for p in samples.glob("fair/*.ipynb")} - set(expected)
+    assert not extra, f"{sorted(extra)} come from no entry of fair_answers.py: run refresh_samples.py"
