@@ -98,6 +98,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignment", metavar="ID")
     p.add_argument("student", metavar="STUDENT")
 
+    p = steps.add_parser("similarity", help="pairs of submissions with alike answers, ranked (flags, accuses no one)")
+    p.add_argument("assignment", metavar="ID")
+    p.add_argument("--out", type=Path, metavar="DIR", help="report folder (default: <state>/similarity/ID)")
+    p.add_argument("--threshold", type=_fraction, default=0.5, metavar="F",
+                   help="flag a pair when at least F of each answer is shared code (default 0.5)")  # fmt: skip
+    p.add_argument("--shared", type=_fraction, default=0.5, metavar="F",
+                   help="code in more than F of the answers is the class's and never counts (default 0.5)")  # fmt: skip
+
+    p = steps.add_parser("check", help="a student's check before hand-in: visible tests, and what grading refuses")
+    p.add_argument("notebook", type=Path, metavar="NOTEBOOK")
+    p.add_argument("--assignment", metavar="ID", help="the assignment (default: from the file name)")
+    p.add_argument("--unsafe-no-sandbox", action="store_true", help="run without bubblewrap (your own code only)")
+
     p = steps.add_parser("feedback", help="per-student HTML feedback")
     p.add_argument("assignment", metavar="ID")
     p.add_argument("--student", action="append", metavar="S")
@@ -319,6 +332,38 @@ def run_explain(course, args) -> int:
     return 0
 
 
+def run_similarity(course, args) -> int:
+    from autograder.similarity import similarity
+
+    pairs, out, compared = similarity(course, args.assignment, args.out, threshold=args.threshold,
+                                      shared=args.shared)  # fmt: skip
+    flagged = [p for p in pairs if p.flagged]
+    print(f"compared the answer cells of {compared} submissions of {args.assignment}: {len(pairs)} pair(s) with "
+          f"shared code, {len(flagged)} flagged (a reason to look, not a finding)")  # fmt: skip
+    for p in flagged[:20]:
+        print(f"  {p.a} and {p.b}: {p.similarity_a:.0%} / {p.similarity_b:.0%} shared")
+    print(f"report: {out / 'index.html'} (side by side), {out / 'pairs.csv'}")
+    return 0
+
+
+def run_check(course, args) -> int:
+    from autograder.check import check
+
+    report = check(course, args.notebook, assignment_id=args.assignment, sandbox=not args.unsafe_no_sandbox)
+    print(report.text())
+    return 0 if report.ok else 1
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a fraction from 0 to 1, got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction from 0 to 1, got {text}")
+    return value
+
+
 def run_feedback(course, args) -> int:
     from autograder.deadlines import lateness_warnings
     from autograder.feedback import feedback, hand_out
@@ -384,4 +429,6 @@ STEPS = {
     "report": run_report,
     "feedback": run_feedback,
     "explain": run_explain,
+    "similarity": run_similarity,
+    "check": run_check,
 }
