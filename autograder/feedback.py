@@ -124,7 +124,7 @@ def _summary(row: Row) -> str:
         if row.late_penalty:
             items.append(("late penalty", f"-{_number(row.late_penalty)}"))
             items.append(("final score", _number(row.final_score)))
-    notes = [n for n in row.notes if n.startswith("late by")]
+    notes = [n for n in row.notes if n.startswith("late by") or "the extension to" in n]
     items += [("late", n) for n in notes]
     if row.unchanged:  # the untouched release: its 0 is not an attempt (export and report say so too)
         items.append(

@@ -168,6 +168,16 @@ def test_feedback_shows_the_late_penalty_as_the_export_does(pages):
     assert "late penalty" not in html_text(pages["1002"])
 
 
+def test_feedback_inside_an_extension_says_the_extension_applies(graded, pages):
+    """Canvas marked 1003 late; with the extension the page must not leave it at that."""
+    course, _ = graded
+    late = ["--due", DUE, "--late-policy", "per-day", "--extension", "1003=2026-03-05 12:00"]
+    assert run(course, "feedback", ASSIGNMENT, "--student", "1003", *late) == 0
+    text = html_text(pages["1003"])
+    assert "the LMS marked it late, but the extension to 2026-03-05 12:00 applies: not late" in text
+    assert "late penalty" not in text
+
+
 def test_feedback_html_has_no_script_no_handler_no_external_reference(pages):
     for student, page in pages.items():
         parsed = _Tags()
