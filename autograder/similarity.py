@@ -9,7 +9,8 @@ functions or statements around does not hide a copy).
 What is compared: each student's **answer cells only** (by the release's grade ids), joined in
 notebook order. What never counts: the release's own code (its stubs, docstrings and comments,
 given to copydetect as boilerplate) and code that most of the class shares (fingerprints found
-in more than `shared` of the class's readable submissions: the obvious one-liners of a short
+in the answers of more than `shared` of the class's readable submissions, identical answers
+counted once so that copies cannot make their own code common: the obvious one-liners of a short
 exercise), which are dropped before any pair is scored.
 
 Output, in <state>/similarity/<ID>/: `pairs.csv` (every pair with any overlap, ranked) and
@@ -96,8 +97,9 @@ def compare(
     given = set().union(*(fingerprint("release", code).hashes for code in boilerplate if code.strip()))
     first = {s: fingerprint(s, code, list(given)) for s, code in texts.items()}
     with_code = [s for s, fp in first.items() if fp.hashes]
-    counts = Counter(h for s in with_code for h in first[s].hashes)
-    common = {h for h, n in counts.items() if len(texts) > 2 and n > shared * len(texts)}  # the whole class counts
+    distinct = {texts[s]: first[s] for s in with_code}  # identical answers count once: copies never make code common
+    counts = Counter(h for fp in distinct.values() for h in fp.hashes)
+    common = {h for h, n in counts.items() if len(texts) > 2 and n > shared * len(texts)}
     known = sorted(given | common)
     prints = {s: fingerprint(s, texts[s], known) for s in with_code} if common else {s: first[s] for s in with_code}
     pairs = []

@@ -58,11 +58,24 @@ def test_renamed_and_reordered_copies_are_flagged_and_independent_answers_are_no
     assert "compared the answer cells of 7 submissions" in out and "3 flagged (a reason to look, not a finding)" in out
 
 
-def test_the_release_and_code_most_of_the_class_shares_never_count(compared):
-    _, pairs, _ = compared
+def pair(pairs, a, b) -> dict:
+    return next(p for p in pairs if {p["student_a"], p["student_b"]} == {a, b})
+
+
+def test_the_release_and_code_most_of_the_class_shares_never_count(course, compared, capsys):
+    _, pairs, report = compared
     students = {s for p in pairs for s in (p["student_a"], p["student_b"])}
     assert "blank" not in students and "blank-too" not in students  # the untouched release is boilerplate
     assert "broken" not in students
+    # both independent answers have the class's one-liner for sigmoid_local_grad: it counts only when
+    # nothing is the class's (--shared 1)
+    assert run(course, "similarity", ASSIGNMENT, "--shared", "1", "--out", str(report.parent / "all-code")) == 0
+    with open(report.parent / "all-code" / "pairs.csv", newline="", encoding="utf-8") as f:
+        everything = list(csv.DictReader(f))
+    default = pair(pairs, "independent_a", "independent_b")
+    counted = pair(everything, "independent_a", "independent_b")
+    assert int(counted["shared_tokens"]) > int(default["shared_tokens"])
+    assert {frozenset((p["student_a"], p["student_b"])) for p in everything if p["flagged"]} == COPIES
 
 
 def test_the_report_is_inert_offline_and_shows_the_matches_side_by_side(compared):
