@@ -82,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = steps.add_parser("export", help="write grades as CSV")
     p.add_argument("--out", type=Path, metavar="FILE.csv", help="default: <state>/exports/grades.csv")
     p.add_argument("--canvas", type=Path, metavar="FILE.csv", help="also write a Canvas gradebook import file")
+    p.add_argument("--moodle", type=Path, metavar="FILE.csv", help="also write a Moodle grading worksheet (one ID)")
+    p.add_argument(
+        "--blackboard", type=Path, metavar="FILE.xls", help="also write a Blackboard Grade Center upload (.xls or .csv)"
+    )
     p.add_argument("--assignment", action="append", metavar="ID", help="only this assignment (repeatable)")
     p.add_argument("--all", action="store_true", help="every assignment of the gradebook, also without collected work")
     _deadline_options(p)
@@ -89,6 +93,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = steps.add_parser("report", help="summary table and score/pass-rate plot")
     p.add_argument("assignment", metavar="ID")
     p.add_argument("--out", type=Path, metavar="FILE.png", help="plot file (default: <state>/reports/ID.png)")
+
+    p = steps.add_parser("explain", help="one student's points, messages and what each test checks (regrade requests)")
+    p.add_argument("assignment", metavar="ID")
+    p.add_argument("student", metavar="STUDENT")
+
+    p = steps.add_parser("similarity", help="pairs of submissions with alike answers, ranked (flags, accuses no one)")
+    p.add_argument("assignment", metavar="ID")
+    p.add_argument("--out", type=Path, metavar="DIR", help="report folder (default: <state>/similarity/ID)")
+    p.add_argument("--threshold", type=_fraction, default=0.5, metavar="F",
+                   help="flag a pair when at least F of each answer is shared code (default 0.5)")  # fmt: skip
+    p.add_argument("--shared", type=_fraction, default=0.5, metavar="F",
+                   help="code in more than F of the answers is the class's and never counts (default 0.5)")  # fmt: skip
+
+    p = steps.add_parser("check", help="a student's check before hand-in: visible tests, and what grading refuses")
+    p.add_argument("notebook", type=Path, metavar="NOTEBOOK")
+    p.add_argument("--assignment", metavar="ID", help="the assignment (default: from the file name)")
+    p.add_argument("--unsafe-no-sandbox", action="store_true", help="run without bubblewrap (your own code only)")
 
     p = steps.add_parser("feedback", help="per-student HTML feedback")
     p.add_argument("assignment", metavar="ID")
@@ -150,6 +171,12 @@ def run_collect(course, args) -> int:
               file=sys.stderr)  # fmt: skip
         return 1
     print(f"collected {len(report.collected)} submission(s) of {args.assignment} ({report.layout} layout)")
+    if report.changed or report.unchanged:  # a re-collection: say what it changed
+        print(f"  new {len(report.new)}, changed {len(report.changed)}, unchanged {len(report.unchanged)}")
+        for label, students in (("new", report.new), ("changed (to grade again)", report.changed),
+                                ("unchanged (grade kept)", report.unchanged)):  # fmt: skip
+            if students:
+                print(f"  {label}: {_names(students)}")
     return 0
 
 
@@ -181,9 +208,9 @@ def run_adjust(course, args) -> int:
 
 def run_grade(course, args) -> int:
     from autograder.grade import grade, submitted_students
-    from autograder.records import FAILED
+    from autograder.records import FAILED, tests_digest
 
-    course.source_notebooks(args.assignment)
+    digest = tests_digest(course.source_notebooks(args.assignment))  # the tests this run grades with
     if not submitted_students(course, args.assignment):
         raise LookupError(f"nothing collected for {args.assignment} yet: run collect {args.assignment} SOURCE first")
     if args.dask:  # Dask's own progress and shutdown messages: only its warnings and errors
@@ -200,7 +227,14 @@ def run_grade(course, args) -> int:
         dask=args.dask,
     )
     failed = [o for o in outcomes if o.status == FAILED]
+    book = course.statuses()
+    book.set_graded_with(args.assignment, [o.student for o in outcomes], digest)
+    stale = stale_students(book, args.assignment, digest)
+    book.close()
     print(f"graded {len(outcomes) - len(failed)}, failed {len(failed)} of {len(outcomes)} submission(s)")
+    if stale:
+        print(f"{len(stale)} graded with older tests: `grade {args.assignment} --regrade` "
+              f"(or --student S): {_names(stale)}")  # fmt: skip
     if args.timings:
         timings = {o.student: {"total": o.seconds, **o.sandbox} for o in outcomes}
         args.timings.write_text(json.dumps(timings, indent=1, sort_keys=True) + "\n")
@@ -213,18 +247,52 @@ def run_export(course, args) -> int:
     deadlines = _deadlines(course, args, args.assignment)
     args.out = args.out or course.state / "exports" / "grades.csv"
     rows = export(
-        course, args.out, canvas=args.canvas, assignment_ids=args.assignment, all_assignments=args.all,
-        deadlines=deadlines,
+        course, args.out, canvas=args.canvas, moodle=args.moodle, blackboard=args.blackboard,
+        assignment_ids=args.assignment, all_assignments=args.all, deadlines=deadlines,
     )  # fmt: skip
     print(f"wrote {len(rows)} row(s) to {args.out}")
     if not rows:
         print("(no assignment has collected work yet: collect first, or name one with --assignment / --all)")
     unrostered = sorted({r.student for r in rows if "not on the roster" in r.notes})
+    lms_files = [
+        (name, path)
+        for name, path in (
+            ("Canvas import file", args.canvas),
+            ("Moodle grading worksheet", args.moodle),
+            ("Blackboard Grade Center upload", args.blackboard),
+        )
+        if path
+    ]
     if unrostered:
         print(f"not on the roster, with a submission: {', '.join(unrostered)}")
-    if args.canvas:
-        print(f"wrote the Canvas import file {args.canvas}")
+        if lms_files:
+            print(f"warning: left out of the LMS file, not on the roster: {_names(unrostered)}", file=sys.stderr)
+    _stale_and_blank(rows)
+    _late_warnings(course, rows, deadlines)
+    for name, path in lms_files:
+        print(f"wrote the {name} {path}")
     return 0
+
+
+def _stale_and_blank(rows) -> None:
+    stale = sorted({(r.assignment, r.student) for r in rows if r.stale})
+    for assignment in sorted({a for a, _ in stale}):
+        students = [s for a, s in stale if a == assignment]
+        print(f"warning: {len(students)} graded with older tests of {assignment} (marked in notes): "
+              f"`grade {assignment} --regrade`: {_names(students)}", file=sys.stderr)  # fmt: skip
+    blank = sorted(r.student for r in rows if r.unchanged)
+    if blank:
+        print(f"no answer changed (the release handed in as it was): {_names(blank)}")
+
+
+def _late_warnings(course, rows, deadlines) -> None:
+    from autograder.deadlines import lateness_warnings
+
+    book = course.statuses()
+    submissions = book.submissions()
+    book.close()
+    for warning in lateness_warnings(deadlines, submissions, {(r.assignment, r.student) for r in rows}):
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _deadlines(course, args, assignment_ids):
@@ -257,14 +325,79 @@ def run_report(course, args) -> int:
     return 0
 
 
+def run_explain(course, args) -> int:
+    from autograder.explain import explain
+
+    print(explain(course, args.assignment, args.student))
+    return 0
+
+
+def run_similarity(course, args) -> int:
+    from autograder.similarity import similarity
+
+    pairs, out, compared = similarity(course, args.assignment, args.out, threshold=args.threshold,
+                                      shared=args.shared)  # fmt: skip
+    flagged = [p for p in pairs if p.flagged]
+    print(f"compared the answer cells of {compared} submissions of {args.assignment}: {len(pairs)} pair(s) with "
+          f"shared code, {len(flagged)} flagged (a reason to look, not a finding)")  # fmt: skip
+    for p in flagged[:20]:
+        print(f"  {p.a} and {p.b}: {p.similarity_a:.0%} / {p.similarity_b:.0%} shared")
+    print(f"report: {out / 'index.html'} (side by side), {out / 'pairs.csv'}")
+    return 0
+
+
+def run_check(course, args) -> int:
+    from autograder.check import check
+
+    report = check(course, args.notebook, assignment_id=args.assignment, sandbox=not args.unsafe_no_sandbox)
+    print(report.text())
+    return 0 if report.ok else 1
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a fraction from 0 to 1, got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction from 0 to 1, got {text}")
+    return value
+
+
 def run_feedback(course, args) -> int:
+    from autograder.deadlines import lateness_warnings
     from autograder.feedback import feedback, hand_out
 
-    pages = feedback(course, args.assignment, args.student, deadlines=_deadlines(course, args, [args.assignment]))
+    deadlines = _deadlines(course, args, [args.assignment])
+    book = course.statuses()
+    submissions = book.submissions()
+    book.close()
+    chosen = {(a, s) for a, s in submissions if a == args.assignment and (not args.student or s in args.student)}
+    for warning in lateness_warnings(deadlines, submissions, chosen):
+        print(f"warning: {warning}", file=sys.stderr)
+    pages = feedback(course, args.assignment, args.student, deadlines=deadlines)
     if args.zip or args.folders:
         n = hand_out(course, args.assignment, pages, zip_path=args.zip, folders=args.folders)
         print(f"handed out {n} page(s) in {args.zip or args.folders}")
     return 0
+
+
+def stale_students(book, assignment_id: str, digest: str) -> list[str]:
+    """Students whose recorded grade (graded or failed) came from other tests than `digest`."""
+    from autograder.records import FAILED, GRADED
+
+    graded_with = book.graded_with()
+    return sorted(
+        student
+        for (assignment, student), status in book.all().items()
+        if assignment == assignment_id and status.status in (GRADED, FAILED)
+        and graded_with.get((assignment, student), digest) != digest
+    )  # fmt: skip
+
+
+def _names(students, limit: int = 20) -> str:
+    shown = ", ".join(students[:limit])
+    return shown + (f" and {len(students) - limit} more" if len(students) > limit else "")
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -295,4 +428,7 @@ STEPS = {
     "export": run_export,
     "report": run_report,
     "feedback": run_feedback,
+    "explain": run_explain,
+    "similarity": run_similarity,
+    "check": run_check,
 }

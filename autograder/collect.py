@@ -69,6 +69,9 @@ class NothingCollected(RuntimeError):
 class CollectReport:
     layout: str = ""
     collected: dict[str, str] = field(default_factory=dict)  # student -> path in the source
+    new: list[str] = field(default_factory=list)  # students collected for the first time
+    changed: list[str] = field(default_factory=list)  # a different notebook than the one collected before
+    unchanged: list[str] = field(default_factory=list)  # the same bytes again: status and grade kept
     skipped: dict[str, str] = field(default_factory=dict)  # path in the source -> reason
     notes: list[str] = field(default_factory=list)  # taken, but worth a look (renamed, not on the roster)
 
@@ -118,7 +121,8 @@ def collect(
             if chosen.size > MAX_NOTEBOOK_BYTES:  # checked before reading: a zip entry may be a bomb
                 report.skipped[chosen.path] = f"larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB"
                 continue
-            _take(course, gradebook, statuses, assignment_id, notebooks[0].name, layout, chosen)
+            kind = _take(course, gradebook, statuses, assignment_id, notebooks[0].name, layout, chosen)
+            getattr(report, kind).append(student)
             report.collected[student] = chosen.path
             if roster and student not in roster:
                 report.notes.append(f"not on the roster: student {student} ({chosen.path})")
@@ -143,13 +147,19 @@ def _candidates(files, layout, regex, tz, roster, report) -> dict[str, list[Cand
     return candidates
 
 
-def _take(course, gradebook, statuses, assignment_id, notebook_name, layout, chosen: Candidate) -> None:
-    """Store the chosen notebook where nbgrader looks for it, and record who and when."""
+def _take(course, gradebook, statuses, assignment_id, notebook_name, layout, chosen: Candidate) -> str:
+    """Store the chosen notebook where nbgrader looks for it, and record who and when.
+    Returns "new", "changed" or "unchanged" (the same bytes as the notebook collected before:
+    its status, and so its grade, are kept; a changed one waits to be graded again)."""
     target = course.submitted_dir / chosen.student / assignment_id
+    data = chosen.read()
+    before = target / notebook_name
+    kind = "new"
     if target.exists():
+        kind = "unchanged" if before.is_file() and before.read_bytes() == data else "changed"
         shutil.rmtree(target)  # a new collection replaces the previous one
     target.mkdir(parents=True)
-    (target / notebook_name).write_bytes(chosen.read())
+    (target / notebook_name).write_bytes(data)
     (target / "timestamp.txt").write_text(chosen.time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
     record = gradebook.update_or_create_student(chosen.student)
     if chosen.name and not (record.first_name or record.last_name):  # a roster's name wins
@@ -163,7 +173,49 @@ def _take(course, gradebook, statuses, assignment_id, notebook_name, layout, cho
         lms_late=chosen.late,
     )
     statuses.set_submission(assignment_id, chosen.student, submission)
-    statuses.set(assignment_id, chosen.student, COLLECTED)
+    if kind != "unchanged" or statuses.get(assignment_id, chosen.student) is None:
+        statuses.set(assignment_id, chosen.student, COLLECTED)
+    return kind
+
+
+def answers_unchanged(course: Course, assignment_id: str, student: str) -> bool | None:
+    """True if the student's collected notebook is the release as handed out: every answer cell
+    as released and no code cell of their own; None if it cannot be read (it fails at grading)."""
+    import json
+
+    folder = course.submitted_dir / student / assignment_id
+    try:
+        submitted = next(iter(sorted(folder.glob("*.ipynb"))))
+        release = course.release_dir / assignment_id / submitted.name
+        mine, theirs = (json.loads(p.read_text(encoding="utf-8")) for p in (submitted, release))
+        released = {_cell_id(c): _source(c) for c in theirs["cells"] if _cell_id(c)}
+        answers = {_cell_id(c) for c in theirs["cells"] if _cell_id(c) and _nbgrader(c).get("solution")}
+        seen = set()
+        for cell in mine["cells"]:
+            gid = _cell_id(cell)
+            if gid in answers:
+                seen.add(gid)
+                if _source(cell).strip() != released[gid].strip():
+                    return False
+            elif gid not in released and cell.get("cell_type") == "code" and _source(cell).strip():
+                return False  # code of their own, outside the answer cells
+        return bool(answers) and seen == answers
+    except (StopIteration, OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _nbgrader(cell) -> dict:
+    meta = cell.get("metadata", {}) if isinstance(cell, dict) else {}
+    return meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
+
+
+def _cell_id(cell) -> str | None:
+    return _nbgrader(cell).get("grade_id")
+
+
+def _source(cell) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
 
 
 def _files(source: Path):

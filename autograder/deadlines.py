@@ -53,6 +53,10 @@ class Deadlines(Configurable):
             for student in students:
                 self.due_for(assignment, student)
 
+    def extension_for(self, assignment: str, student: str) -> str:
+        """The student's extension as written ('2d', a date), or '' if they have none."""
+        return str(self.extensions.get(assignment, {}).get(student) or "")
+
     def due_for(self, assignment: str, student: str) -> datetime | None:
         """The student's deadline: their extension, else the assignment's due date, else None."""
         due = parse_time(self.due[assignment], self.tz) if self.due.get(assignment) else None
@@ -134,3 +138,41 @@ def _human(delta: timedelta) -> str:
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     return " ".join(f"{n}{u}" for n, u in ((days, "d"), (hours, "h"), (minutes, "min")) if n) or "<1min"
+
+
+LMS_LAYOUTS = ("canvas", "moodle", "blackboard")  # their zip entries carry the submission time
+
+
+def lateness_warnings(deadlines: Deadlines, submissions: dict, chosen: set | None = None) -> list[str]:
+    """What a deadline run should not do silently: most of a class late by more than a week
+    (a wrong due date or year, or times that are not submission times), and times that come
+    from a plain zip's entries or from files (when the zip or the copy was made), not from an LMS.
+
+    submissions: {(assignment, student): records.Submission}; chosen: the keys to look at."""
+    warnings = []
+    for assignment in sorted({a for a, _ in submissions if chosen is None or any(k[0] == a for k in chosen)}):
+        keys = [k for k in submissions if k[0] == assignment and (chosen is None or k in chosen)]
+        if not keys or not (deadlines.due.get(assignment) or deadlines.extensions.get(assignment)):
+            continue
+        late, guessed = [], []
+        for key in keys:
+            submission = submissions[key]
+            due = deadlines.due_for(assignment, key[1])
+            if submission.time and due and submission.time - due > timedelta(days=7):
+                late.append(key[1])
+            if submission.time_source in ("archive", "file") and submission.layout not in LMS_LAYOUTS:
+                guessed.append(key[1])
+        if len(late) * 2 > len(keys):
+            warnings.append(
+                f"{len(late)} of {len(keys)} submissions of {assignment} are late by more than a week: check the "
+                "due date (--due, the year, the time zone) before handing out these grades"
+            )
+        if guessed:
+            source = "zip entries" if any(submissions[(assignment, s)].time_source == "archive" for s in guessed) \
+                else "files"  # fmt: skip
+            warnings.append(
+                f"the times of {len(guessed)} submission(s) of {assignment} come from the {source} (when the "
+                f"download was made), not from an LMS: lateness may be wrong; collect the LMS's own download, "
+                f"or drop --due for a plain folder"
+            )
+    return warnings

@@ -18,11 +18,12 @@ from __future__ import annotations
 import csv
 import os
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from autograder.course import Course
 from autograder.deadlines import Deadlines, late_penalty
-from autograder.records import GRADED, MISSING, WHOLE, Adjustment, RosterEntry
+from autograder.records import FAILED, GRADED, MISSING, WHOLE, Adjustment, RosterEntry
 
 COLUMNS = [
     "assignment", "student", "name", "status", "reason", "score", "max_score", "late_penalty", "final_score",
@@ -50,6 +51,8 @@ class Row:
     auto_tests: dict[str, float | None] = field(default_factory=dict)  # grade_id -> points before adjustment
     roster: RosterEntry | None = None
     layout: str = ""  # the LMS layout the submission was collected from
+    stale: bool = False  # graded with other tests than the source's current ones
+    unchanged: bool | None = None  # True: no answer cell differs from the release (a blank notebook)
 
 
 def grade_rows(
@@ -64,7 +67,7 @@ def grade_rows(
     for assignment_id in assignment_ids or []:
         course.source_notebooks(assignment_id)  # an unknown id fails by name
     book = course.statuses()
-    records = _Records(book.all(), book.submissions(), book.roster(), book.adjustments())
+    records = _Records(book.all(), book.submissions(), book.roster(), book.adjustments(), book.graded_with())
     book.close()
     deadlines = deadlines or Deadlines(config=course.nbgrader_config())
     rows, tests = [], {}
@@ -79,8 +82,11 @@ def grade_rows(
             max_score = float(assignment.max_score) if assignment else None
             submitted = {s for a, s in records.statuses if a == assignment_id}
             students = sorted(set(records.roster) | submitted) if records.roster else sorted(names)
+            digest = _current_tests(course, assignment_id)
             for student in students:
                 row = _row(gradebook, records, assignment_id, student, max_score, names.get(student, ""))
+                _mark_stale(row, records.graded_with.get((assignment_id, student)), digest)
+                _mark_unchanged(course, row)
                 _apply_adjustments(row)
                 _apply_deadline(row, deadlines, records.submissions.get((assignment_id, student)))
                 rows.append(row)
@@ -93,6 +99,35 @@ class _Records:
     submissions: dict
     roster: dict
     adjustments: dict
+    graded_with: dict
+
+
+def _current_tests(course: Course, assignment_id: str) -> str | None:
+    from autograder.records import tests_digest
+
+    folder = course.source_dir / assignment_id
+    return tests_digest(sorted(folder.glob("*.ipynb"))) if folder.is_dir() else None
+
+
+def _mark_stale(row: Row, graded_with: str | None, current: str | None) -> None:
+    """A grade (or failure) recorded with tests other than the source's current ones."""
+    if row.status in (GRADED, FAILED) and graded_with and current and graded_with != current:
+        row.stale = True
+        row.notes.append(f"graded with older tests: grade {row.assignment} --regrade")
+
+
+def _mark_unchanged(course: Course, row: Row) -> None:
+    """The untouched release handed in: its zero is not an attempt, and the row says so."""
+    if row.status == MISSING:
+        return
+    from autograder.collect import answers_unchanged
+
+    row.unchanged = answers_unchanged(course, row.assignment, row.student)
+    if row.unchanged:
+        row.notes.append(NO_ANSWER)
+
+
+NO_ANSWER = "no answer changed: the notebook is the release as handed out"
 
 
 def _row(gradebook, records: _Records, assignment_id: str, student: str, max_score, name: str) -> Row:
@@ -141,13 +176,19 @@ def _apply_adjustments(row: Row) -> None:
 
 
 def _apply_deadline(row: Row, deadlines: Deadlines, submission) -> None:
+    due = deadlines.due_for(row.assignment, row.student)
     if submission:
         row.submitted, row.layout = submission.submitted_at, submission.layout
         if submission.lms_late:
-            row.notes.append("the LMS marked it late")
+            extended = deadlines.extension_for(row.assignment, row.student)
+            when = submission.time
+            if extended and due and when and when <= due:
+                row.notes.append(f"the LMS marked it late, but the extension to {due:%Y-%m-%d %H:%M} applies: "
+                                 "not late")  # fmt: skip
+            else:
+                row.notes.append("the LMS marked it late")
     if row.score is None:
         return
-    due = deadlines.due_for(row.assignment, row.student)
     lateness = late_penalty(deadlines, due, submission.time if submission else None, row.score, row.max_score or 0)
     row.late_penalty, row.final_score = lateness.penalty, row.score - lateness.penalty
     if lateness.late_by is not None:
@@ -160,15 +201,31 @@ def export(
     out: Path,
     *,
     canvas: Path | None = None,
+    moodle: Path | None = None,
+    blackboard: Path | None = None,
     assignment_ids: list[str] | None = None,
     all_assignments: bool = False,
     deadlines: Deadlines | None = None,
 ) -> list[Row]:
-    """Write the grades CSV to `out` (and a Canvas gradebook import file to `canvas`)."""
-    for path in (out, canvas):
+    """Write the grades CSV to `out`, and each LMS's import file asked for (Canvas's gradebook
+    import, Moodle's grading worksheet, Blackboard's Grade Center upload). An LMS file is checked
+    before anything is written: a row that the LMS could not match to a student is an error
+    naming the students (UnmatchedRows), never a silent row."""
+    lms_files = {"canvas": canvas, "moodle": moodle, "blackboard": blackboard}
+    for path in (out, *lms_files.values()):
         if path is not None:
             check_writable(path)
     rows, tests = grade_rows(course, assignment_ids, all_assignments=all_assignments, deadlines=deadlines)
+    book = course.statuses()
+    columns, roster_format = book.lms_columns(), book.setting("roster_format")
+    book.close()
+    if not roster_format and any(r.roster for r in rows):  # a roster imported before its format was kept
+        roster_format = "canvas" if columns else "plain"
+    lms_rows = [r for r in rows if not (r.roster is None and "not on the roster" in r.notes)]
+    written = {}
+    for lms, path in lms_files.items():
+        if path is not None:
+            written[lms] = LMS_WRITERS[lms](lms_rows, list(tests), columns, roster_format)  # may raise first
     test_columns = list(dict.fromkeys(name for names in tests.values() for name in names))
     _write(
         out,
@@ -192,49 +249,167 @@ def export(
             for r in rows
         ],
     )
-    if canvas:
-        book = course.statuses()
-        columns = book.lms_columns()
-        book.close()
-        write_canvas(canvas, rows, list(tests), columns)
+    for lms, (header, lines, kind) in written.items():
+        _write(lms_files[lms], header, lines, kind=kind)
     return rows
 
 
-def write_canvas(path: Path, rows: list[Row], assignments: list[str], columns: dict[str, str] | None = None) -> None:
+class UnmatchedRows(ValueError):
+    """Rows an LMS could not match to a student: named, with what to do."""
+
+    def __init__(self, lms: str, students: list[str], needs: str):
+        shown = ", ".join(students[:20]) + (f" and {len(students) - 20} more" if len(students) > 20 else "")
+        super().__init__(
+            f"{lms} could not match {len(students)} student(s) of the import file to its own: {shown} "
+            f"(no {needs}); import the {lms} export as the roster (roster import FILE), or give those ids "
+            "in your roster CSV, then export again. Nothing was written."
+        )
+
+
+def canvas_rows(rows: list[Row], assignments: list[str], columns: dict[str, str], roster_format: str = ""):
     """Canvas's gradebook import layout: identity columns, a Points Possible row, one column per
     assignment with the final score. Canvas matches a row on `ID` (its user id), else `SIS User
-    ID`, else `SIS Login ID`: the roster gives them; without one, a Canvas download's student id
-    is the Canvas user id, and any other id is offered as the login. Ungraded cells stay empty,
-    so Canvas leaves them ungraded rather than zero. An assignment's column is headed as in the
-    imported Canvas gradebook (`columns`: `01-chain-rule (777)`, matched by its name) so Canvas
-    fills that assignment; without one, Canvas offers to create a new column."""
+    ID`, else `SIS Login ID`: a roster gives them (Canvas's own export, or a CSV with those
+    columns); a Canvas download's student id is the Canvas user id; without any roster, any
+    other id is offered as the login. A rostered student with none of the three is an error.
+    Ungraded cells stay empty, so Canvas leaves them ungraded rather than zero. An assignment's
+    column is headed as in the imported Canvas gradebook (`01-chain-rule (777)`) so Canvas fills
+    that assignment; without one, Canvas offers to create a new column."""
     max_scores = {r.assignment: r.max_score for r in rows}
-    columns = columns or {}
+    columns = columns if roster_format == "canvas" else {}
 
     def header(assignment: str) -> str:
         return columns.get(assignment, assignment)
 
     by_student: dict[str, dict[str, str]] = {}
     for r in rows:
-        line = by_student.setdefault(r.student, _canvas_identity(r))
+        line = by_student.setdefault(r.student, _canvas_identity(r, roster_format))
         if r.layout == "canvas" and not line["ID"]:
-            line["ID"], line["SIS Login ID"] = r.student, ""
+            line["ID"] = r.student
         line[header(r.assignment)] = _number(r.final_score)
+    unmatched = sorted(s for s, line in by_student.items() if not any(line[k] for k in CANVAS_IDENTITY[1:4]))
+    if unmatched:
+        raise UnmatchedRows("Canvas", unmatched, "Canvas ID, SIS User ID or SIS Login ID")
     points = {"Student": "    Points Possible", **{header(a): _number(max_scores.get(a)) for a in assignments}}
-    _write(path, CANVAS_IDENTITY + [header(a) for a in assignments], [points, *by_student.values()])
+    return CANVAS_IDENTITY + [header(a) for a in assignments], [points, *by_student.values()], "csv"
 
 
-def _canvas_identity(row: Row) -> dict[str, str]:
+def _canvas_identity(row: Row, roster_format: str) -> dict[str, str]:
     entry = row.roster
     if entry:
         return {
             "Student": entry.name or row.student,
-            "ID": entry.lms_user_id,
-            "SIS User ID": entry.sis_user_id,
-            "SIS Login ID": entry.sis_login_id,
+            "ID": entry.lms_user_id if roster_format in ("canvas", "plain") else "",
+            "SIS User ID": entry.sis_user_id if roster_format != "blackboard" else "",
+            "SIS Login ID": entry.sis_login_id if roster_format != "blackboard" else "",
             "Section": entry.section,
         }
-    return {"Student": row.name or row.student, "ID": "", "SIS User ID": "", "SIS Login ID": row.student, "Section": ""}
+    login = row.student if row.layout != "canvas" else ""
+    return {"Student": row.name or row.student, "ID": "", "SIS User ID": "", "SIS Login ID": login, "Section": ""}
+
+
+# Moodle's assignment > "Download grading worksheet" / "Upload grading worksheet" (assignfeedback_offline):
+# the upload finds its columns by these names and matches a row on "Identifier" (Participant N).
+MOODLE_COLUMNS = [
+    "Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade", "Grade can be changed",
+    "Last modified (submission)", "Last modified (grade)", "Feedback comments",
+]  # fmt: skip
+
+
+def moodle_rows(rows: list[Row], assignments: list[str], columns=None, roster_format: str = ""):
+    """Moodle's grading worksheet of one assignment, as its download gives it: `Participant N`
+    (the participant number of Moodle's own worksheet or of its submission folders), the grade
+    (final score; empty when ungraded, which Moodle leaves ungraded), the time of this grade (so
+    Moodle takes it over an older one) and a one-line comment with the score's parts."""
+    if len(assignments) != 1:
+        raise ValueError(
+            f"a Moodle grading worksheet holds one assignment and this export has {len(assignments)}: "
+            "pass --assignment ID"
+        )
+    now = _moodle_time(datetime.now().astimezone())
+    lines, unmatched = [], []
+    for r in rows:
+        entry = r.roster
+        participant = ""
+        if entry and roster_format in ("moodle", "plain") and entry.lms_user_id.isdigit():
+            participant = entry.lms_user_id
+        elif r.layout == "moodle" and r.student.isdigit():
+            participant = r.student
+        if not participant:
+            unmatched.append(r.student)
+            continue
+        graded = r.final_score is not None
+        lines.append({
+            "Identifier": f"Participant {participant}",
+            "Full name": (entry.name if entry else r.name) or r.student,
+            "Email address": entry.email if entry else "",
+            "Status": "Submitted for grading - Graded" if graded else (
+                "No submission" if r.status == MISSING else "Submitted for grading - Not graded"),
+            "Grade": _number(r.final_score),
+            "Maximum Grade": _number(r.max_score),
+            "Grade can be changed": "Yes",
+            "Last modified (submission)": _moodle_time(datetime.fromisoformat(r.submitted)) if r.submitted else "-",
+            "Last modified (grade)": now if graded else "-",
+            "Feedback comments": _comment(r),
+        })  # fmt: skip
+    if unmatched:
+        raise UnmatchedRows("Moodle", sorted(unmatched), "Moodle participant number")
+    return MOODLE_COLUMNS, lines, "csv"
+
+
+def _moodle_time(when: datetime) -> str:
+    """Moodle's own way of writing a time in the worksheet ('Monday, 2 March 2026, 11:59 PM'),
+    which its upload reads back (PHP strtotime)."""
+    return f"{when:%A}, {when.day} {when:%B %Y}, {when:%I:%M %p}"
+
+
+def _comment(r: Row) -> str:
+    if r.final_score is None:
+        return ""
+    parts = [f"Autograded: {_number(r.score)} of {_number(r.max_score)}"]
+    if r.late_penalty:
+        parts.append(f"late penalty {_number(r.late_penalty)}, final {_number(r.final_score)}")
+    return "; ".join(parts)
+
+
+BLACKBOARD_IDENTITY = ["Last Name", "First Name", "Username", "Student ID"]
+
+
+def blackboard_rows(rows: list[Row], assignments: list[str], columns: dict[str, str], roster_format: str = ""):
+    """Blackboard Grade Center's Work Offline > Upload: a row per student matched on `Username`,
+    and a column per assignment headed as in Grade Center's own download
+    (`01-chain-rule [Total Pts: 22 Score] |1234567`: the column id after `|` is what Blackboard
+    matches; without one, Blackboard adds a new column). Ungraded cells stay empty."""
+    columns = columns if roster_format == "blackboard" else {}
+    max_scores = {r.assignment: r.max_score for r in rows}
+
+    def header(assignment: str) -> str:
+        return columns.get(assignment) or f"{assignment} [Total Pts: {_number(max_scores.get(assignment))} Score]"
+
+    by_student: dict[str, dict[str, str]] = {}
+    unmatched = set()
+    for r in rows:
+        entry = r.roster
+        username = ""
+        if entry and roster_format in ("blackboard", "plain"):
+            username = entry.sis_login_id
+        elif r.layout == "blackboard":
+            username = r.student
+        if not username:
+            unmatched.add(r.student)
+            continue
+        last, _, first = (entry.name if entry else r.name).partition(", ")
+        line = by_student.setdefault(r.student, {
+            "Last Name": last, "First Name": first, "Username": username,
+            "Student ID": entry.sis_user_id if entry else "",
+        })  # fmt: skip
+        line[header(r.assignment)] = _number(r.final_score)
+    if unmatched:
+        raise UnmatchedRows("Blackboard", sorted(unmatched), "Blackboard username")
+    return BLACKBOARD_IDENTITY + [header(a) for a in assignments], list(by_student.values()), "blackboard"
+
+
+LMS_WRITERS = {"canvas": canvas_rows, "moodle": moodle_rows, "blackboard": blackboard_rows}
 
 
 def check_writable(path: Path) -> None:
@@ -252,14 +427,22 @@ def check_writable(path: Path) -> None:
         raise ValueError(f"cannot write {path}: permission denied")
 
 
-TEXT_COLUMNS = ("name", "reason", "notes", "Student")  # text that may come from a file name or an LMS
+# text that may come from a file name or an LMS
+TEXT_COLUMNS = ("name", "reason", "notes", "Student", "Full name", "Feedback comments", "Last Name", "First Name")
 
 
-def _write(path: Path, columns: list[str], rows: list[dict]) -> None:
+def _write(path: Path, columns: list[str], rows: list[dict], *, kind: str = "csv") -> None:
+    """kind "csv": UTF-8, comma-separated. "blackboard": as Grade Center's own download and upload
+    read it: a .csv with every value quoted (UTF-8), else tab-separated UTF-16 (its .xls)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=columns, restval="")
+    options, encoding = {}, "utf-8"
+    if kind == "blackboard":
+        options = {"quoting": csv.QUOTE_ALL}
+        if path.suffix.lower() != ".csv":
+            options["delimiter"], encoding = "\t", "utf-16"
+    with path.open("w", newline="", encoding=encoding) as f:
+        writer = csv.DictWriter(f, fieldnames=columns, restval="", **options)
         writer.writeheader()
         writer.writerows({k: _inert(v) if k in TEXT_COLUMNS else v for k, v in row.items()} for row in rows)
 

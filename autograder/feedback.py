@@ -124,8 +124,16 @@ def _summary(row: Row) -> str:
         if row.late_penalty:
             items.append(("late penalty", f"-{_number(row.late_penalty)}"))
             items.append(("final score", _number(row.final_score)))
-    notes = [n for n in row.notes if n.startswith("late by")]
+    notes = [n for n in row.notes if n.startswith("late by") or "the extension to" in n]
     items += [("late", n) for n in notes]
+    if row.unchanged:  # the untouched release: its 0 is not an attempt (export and report say so too)
+        items.append(
+            (
+                "answers",
+                "no answer changed: this is the notebook as it was handed out, so every test "
+                "met the release's placeholder (NotImplementedError). Hand in your own work.",
+            )
+        )
     lines = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in items)
     whole = row.adjustments.get(WHOLE)
     adjusted = f'<p class="comment">Instructor: {_e(whole.comment)}</p>' if whole else ""

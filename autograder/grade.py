@@ -238,7 +238,8 @@ def _grade_in_worker(assignment_id: str, student: str) -> Outcome:
 class Progress:
     """done / failed / ETA on one line (a terminal) or one line per student (a log file)."""
 
-    def __init__(self, total: int, stream=sys.stderr):
+    def __init__(self, total: int, stream=None):
+        stream = stream or sys.stderr  # looked up now: a default bound at import outlives a redirected stderr
         self.total, self.stream, self.start = total, stream, time.monotonic()
         self.done = self.failed = 0
         self.tty = stream.isatty()

@@ -3,6 +3,8 @@
 - status: each submission's grading status and its reason (graded, failed and why);
 - submission: where each collected file came from and when it was submitted (the LMS's time);
 - roster: the class as the LMS lists it (ids the LMS matches on, name, section);
+- graded_with: a digest of the tests (locked and test cells of the source) that graded each
+  submission, so that `grade`, `export` and `report` can tell a grade made with older tests;
 - adjustment: an instructor's manual score for one test cell or a whole submission, with a
   comment. Kept apart from nbgrader's grade rows, which a regrade rewrites (and a failed regrade
   removes), so an adjustment survives every regrade.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -60,6 +63,19 @@ lms_column_table = sa.Table(  # a gradebook column of the LMS (Canvas: "01-chain
     _metadata,
     sa.Column("assignment", sa.String(128), primary_key=True),
     sa.Column("header", sa.Text, nullable=False),
+)
+setting_table = sa.Table(  # small facts about the class: which LMS's export the roster came from
+    "autograder_setting",
+    _metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False, default=""),
+)
+graded_with_table = sa.Table(  # which version of an assignment's tests graded a submission
+    "autograder_graded_with",
+    _metadata,
+    sa.Column("assignment", sa.String(128), primary_key=True),
+    sa.Column("student", sa.String(128), primary_key=True),
+    sa.Column("tests", sa.String(64), nullable=False),  # records.tests_digest of the source then
 )
 adjustment_table = sa.Table(
     "autograder_adjustment",
@@ -109,6 +125,26 @@ class Adjustment:
     cell: str  # WHOLE for the submission's total
     score: float
     comment: str = ""
+
+
+def tests_digest(notebooks) -> str:
+    """A digest of what grades a submission: the source of every locked or test cell of the
+    assignment's source notebooks (grading helpers, visible and hidden tests), with each test
+    cell's points. Answers, instructions and solutions do not count: editing them changes no grade."""
+    import hashlib
+    import json
+
+    digest = hashlib.sha256()
+    for path in notebooks:
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+        for cell in nb.get("cells", []):
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            graded = meta.get("locked") or meta.get("grade")
+            if cell.get("cell_type") == "code" and graded and not meta.get("solution"):
+                source = cell.get("source", "")
+                source = "".join(source) if isinstance(source, list) else source
+                digest.update(json.dumps([Path(path).name, meta.get("grade_id"), meta.get("points"), source]).encode())
+    return digest.hexdigest()[:32]
 
 
 class StatusBook:
@@ -169,6 +205,27 @@ class StatusBook:
     def lms_columns(self) -> dict[str, str]:
         with self.engine.connect() as db:
             return dict(db.execute(sa.select(lms_column_table.c.assignment, lms_column_table.c.header)).all())
+
+    # settings
+    def set_setting(self, key: str, value: str) -> None:
+        self._upsert(setting_table, {"key": key}, {"value": value})
+
+    def setting(self, key: str, default: str = "") -> str:
+        with self.engine.connect() as db:
+            row = db.execute(sa.select(setting_table.c.value).where(setting_table.c.key == key)).first()
+        return row[0] if row else default
+
+    # the tests that graded a submission
+    def set_graded_with(self, assignment: str, students: list[str], digest: str) -> None:
+        for student in students:
+            self._upsert(graded_with_table, {"assignment": assignment, "student": student}, {"tests": digest})
+
+    def graded_with(self) -> dict[tuple[str, str], str]:
+        """{(assignment, student): digest of the tests that graded it}; absent: graded before
+        this was recorded (unknown, never reported as stale)."""
+        t = graded_with_table
+        with self.engine.connect() as db:
+            return {(a, s): d for a, s, d in db.execute(sa.select(t.c.assignment, t.c.student, t.c.tests)).all()}
 
     # adjustments
     def set_adjustment(self, assignment: str, student: str, cell: str, score: float, comment: str) -> None:

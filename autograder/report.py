@@ -34,6 +34,12 @@ def report(course: Course, assignment_id: str, out: Path | None = None) -> tuple
             f"  score mean {statistics.mean(scores):.2f}, median {statistics.median(scores):g}, "
             f"min {min(scores):g}, max {max(scores):g}"
         )
+    stale = sorted(r.student for r in rows if r.stale)
+    if stale:
+        lines.append(f"  graded with older tests: {len(stale)} (`grade {assignment_id} --regrade`): {_names(stale)}")
+    blank = sorted(r.student for r in rows if r.unchanged)
+    if blank:
+        lines.append(f"  no answer changed (the release handed in as it was): {len(blank)}: {_names(blank)}")
     failures = Counter(r.reason.split(":")[0] for r in rows if r.status == "failed")
     for reason, n in failures.most_common():
         lines.append(f"  failed: {reason} x{n}")
@@ -44,6 +50,10 @@ def report(course: Course, assignment_id: str, out: Path | None = None) -> tuple
     out = Path(out) if out else course.state / "reports" / f"{assignment_id}.png"
     _plot(out, assignment_id, scores, max_score, pass_rates, counts)
     return "\n".join(lines), out
+
+
+def _names(students: list[str], limit: int = 10) -> str:
+    return ", ".join(students[:limit]) + (f" and {len(students) - limit} more" if len(students) > limit else "")
 
 
 def _plot(out: Path, assignment_id: str, scores, max_score, pass_rates, counts: Counter) -> None:

@@ -54,10 +54,16 @@ def import_roster(course: Course, path: Path, *, fmt: str | None = None) -> tupl
         raise ValueError(f"{path} lists no students")
     book = course.statuses()
     book.set_roster(entries)
+    book.set_setting("roster_format", fmt)  # whose ids lms_user_id holds (Canvas ID, Moodle participant)
+    headers = [h.strip() for h in rows[0] if h]
     if fmt == "canvas":  # "01-chain-rule (777)": the header Canvas's import matches the column on
-        headers = (h.strip() for h in rows[0] if h)
         matches = (re.fullmatch(r"(.+?) \((\d+)\)", h) for h in headers)
         book.set_lms_columns({m.group(1): m.group(0) for m in matches if m})
+    elif fmt == "blackboard":  # "01-chain-rule [Total Pts: 22 Score] |1234567": the column id matches
+        matches = (re.fullmatch(r"(.+?) \[Total Pts: [^\]]*\] \|(\d+)", h) for h in headers)
+        book.set_lms_columns({m.group(1): m.group(0) for m in matches if m})
+    else:
+        book.set_lms_columns({})
     book.close()
     with course.gradebook() as gradebook:
         for e in entries:

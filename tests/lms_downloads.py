@@ -3,7 +3,10 @@
 
     .venv/bin/python tests/lms_downloads.py OUT_DIR [ID]
 
-writes OUT_DIR/canvas-submissions.zip and OUT_DIR/canvas-gradebook.csv (the README's demo).
+writes OUT_DIR/canvas-submissions.zip and OUT_DIR/canvas-gradebook.csv (the README's demo), and the
+same small class as Moodle and Blackboard give it: moodle-submissions.zip with moodle-worksheet.csv
+(Assignment > Download grading worksheet) and blackboard-submissions.zip with
+blackboard-gradebook.xls (Grade Center > Work Offline > Download: tab-separated UTF-16).
 The class, due 2026-03-02 23:59 (local time):
 
 | Canvas id | name | handed in |
@@ -104,6 +107,66 @@ def write_canvas_gradebook(path: Path, assignment: str) -> Path:
     return path
 
 
+# Moodle: participant number: (Full name, email); Blackboard: username: (Last, First, Student ID)
+MOODLE_CLASS = {"2001": ("Anna Müller", "anna@example.org"), "2002": ("Chidi Okafor", "chidi@example.org"),
+                "2003": ("Jun Lee", "jun@example.org")}  # fmt: skip
+BLACKBOARD_CLASS = {"amueller": ("Müller", "Anna", "S2001"), "cokafor": ("Okafor", "Chidi", "S2002"),
+                    "jlee": ("Lee", "Jun", "S2003")}  # fmt: skip
+MOODLE_WORKSHEET_COLUMNS = [
+    "Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade", "Grade can be changed",
+    "Last modified (submission)", "Last modified (grade)", "Feedback comments",
+]  # fmt: skip
+BLACKBOARD_COLUMN_ID = "1234567"
+
+
+def moodle_entries(assignment: str) -> list[tuple[str, tuple, bytes]]:
+    """Moodle's "Download all submissions": a folder per participant (2003 handed in nothing)."""
+    s = samples(assignment)
+    nb = f"{assignment}.ipynb"
+    return [
+        (f"Anna Müller_2001_assignsubmission_file_/{nb}", ON_TIME, s["correct"]),
+        (f"Chidi Okafor_2002_assignsubmission_file_/{nb}", ON_TIME, s["partial"]),
+    ]
+
+
+def write_moodle_worksheet(path: Path, assignment: str) -> Path:
+    """Moodle's Assignment > "Download grading worksheet" before any grading."""
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(MOODLE_WORKSHEET_COLUMNS)
+        for participant, (name, email) in MOODLE_CLASS.items():
+            status = "No submission" if participant == "2003" else "Submitted for grading"
+            submitted = "-" if participant == "2003" else "Monday, 2 March 2026, 8:15 PM"
+            writer.writerow([f"Participant {participant}", name, email, status, "", "22.00", "Yes", submitted, "-", ""])
+    return path
+
+
+def blackboard_entries(assignment: str) -> list[tuple[str, tuple, bytes]]:
+    """Blackboard's "Assignment File Download": username and attempt time in each name (jlee: nothing)."""
+    s = samples(assignment)
+    nb = f"{assignment}.ipynb"
+    return [
+        (f"{assignment}_amueller_attempt_2026-03-02-20-15-00_{nb}", ON_TIME, s["correct"]),
+        (f"{assignment}_cokafor_attempt_2026-03-02-20-15-00_{nb}", ON_TIME, s["partial"]),
+    ]
+
+
+def blackboard_column(assignment: str, points: str = "22") -> str:
+    return f"{assignment} [Total Pts: {points} Score] |{BLACKBOARD_COLUMN_ID}"
+
+
+def write_blackboard_gradebook(path: Path, assignment: str) -> Path:
+    """Grade Center > Work Offline > Download (full Grade Center, tab-delimited): UTF-16, every
+    value quoted, the column id after `|` in each column's header."""
+    with path.open("w", newline="", encoding="utf-16") as f:
+        writer = csv.writer(f, delimiter="\t", quoting=csv.QUOTE_ALL)
+        writer.writerow(["Last Name", "First Name", "Username", "Student ID", "Last Access", "Availability",
+                         blackboard_column(assignment)])  # fmt: skip
+        for username, (last, first, student_id) in BLACKBOARD_CLASS.items():
+            writer.writerow([last, first, username, student_id, "2026-03-01 10:00:00", "Available", ""])
+    return path
+
+
 def due_local() -> datetime:
     return datetime.fromisoformat(DUE)
 
@@ -114,3 +177,7 @@ if __name__ == "__main__":
     out.mkdir(parents=True, exist_ok=True)
     print(write_zip(out / "canvas-submissions.zip", canvas_entries(assignment)))
     print(write_canvas_gradebook(out / "canvas-gradebook.csv", assignment))
+    print(write_zip(out / "moodle-submissions.zip", moodle_entries(assignment)))
+    print(write_moodle_worksheet(out / "moodle-worksheet.csv", assignment))
+    print(write_zip(out / "blackboard-submissions.zip", blackboard_entries(assignment)))
+    print(write_blackboard_gradebook(out / "blackboard-gradebook.xls", assignment))

@@ -86,6 +86,9 @@ def test_late_policy_gives_raw_penalty_and_final_columns(graded):
     assert (rows["1002"]["late_penalty"], rows["1002"]["final_score"]) == ("0", "22")
     assert (rows["1003"]["late_penalty"], rows["1003"]["late_by"]) == ("0", "")
     assert rows["1003"]["final_score"] == rows["1003"]["score"]
+    # Canvas marked 1003 late; the extension is what counts, and the note says so
+    assert "the LMS marked it late, but the extension to 2026-03-05 12:00 applies: not late" in rows["1003"]["notes"]
+    assert "the LMS marked it late" in rows["1001"]["notes"] and "extension" not in rows["1001"]["notes"]
     refused = export(course, tmp / "refused.csv", "--late-policy", "refuse", "--grace", "15m")
     assert (refused["1001"]["score"], refused["1001"]["final_score"]) == ("22", "0")
     assert refused["1002"]["final_score"] == "22"
@@ -93,15 +96,16 @@ def test_late_policy_gives_raw_penalty_and_final_columns(graded):
     assert none["1001"]["final_score"] == "22" and "late by 9h 31min" in none["1001"]["notes"]
 
 
-def test_canvas_file_carries_the_ids_canvas_matches_on(graded):
+def test_canvas_file_carries_the_ids_canvas_matches_on_and_leaves_out_the_unrostered(graded, capsys):
     course, tmp = graded
     canvas = tmp / "canvas.csv"
     assert run(course, "export", "--out", str(tmp / "g.csv"), "--canvas", str(canvas), "--due", DUE) == 0
+    assert "left out of the LMS file, not on the roster: 1099" in capsys.readouterr().err
     rows = read_csv(canvas)
     column = f"{ASSIGNMENT} (777)"  # the header of Canvas's own export, so the import fills that column
     assert rows[0]["Student"].strip() == "Points Possible" and rows[0][column] == str(FULL)
     by_id = {r["ID"]: r for r in rows[1:]}
-    assert set(by_id) == set(ROSTER) | {"1099"}
+    assert set(by_id) == set(ROSTER)  # 1099 is not in Canvas's class: a row for it would match no one
     name, sis, login, section = ROSTER["1001"]
     assert (by_id["1001"]["Student"], by_id["1001"]["SIS User ID"], by_id["1001"]["SIS Login ID"]) == (name, sis, login)
     assert by_id["1001"]["Section"] == section
@@ -164,6 +168,16 @@ def test_feedback_shows_the_late_penalty_as_the_export_does(pages):
     assert "late penalty" not in html_text(pages["1002"])
 
 
+def test_feedback_inside_an_extension_says_the_extension_applies(graded, pages):
+    """Canvas marked 1003 late; with the extension the page must not leave it at that."""
+    course, _ = graded
+    late = ["--due", DUE, "--late-policy", "per-day", "--extension", "1003=2026-03-05 12:00"]
+    assert run(course, "feedback", ASSIGNMENT, "--student", "1003", *late) == 0
+    text = html_text(pages["1003"])
+    assert "the LMS marked it late, but the extension to 2026-03-05 12:00 applies: not late" in text
+    assert "late penalty" not in text
+
+
 def test_feedback_html_has_no_script_no_handler_no_external_reference(pages):
     for student, page in pages.items():
         parsed = _Tags()
@@ -220,6 +234,20 @@ def test_report_counts_missing_and_failed_students(graded, capsys):
     text = capsys.readouterr().out
     assert f"{ASSIGNMENT}: {len(ROSTER) + 1} students" in text
     assert "missing 1" in text and "failed 1" in text
+
+
+def test_an_untouched_release_is_marked_no_answer_changed_not_an_honest_zero(graded, pages, capsys):
+    """1099 handed in the blank release: graded 0, and export, report and feedback say why."""
+    course, tmp = graded
+    capsys.readouterr()
+    rows = export(course, tmp / "blank.csv")
+    assert "no answer changed (the release handed in as it was): 1099" in capsys.readouterr().out
+    assert (rows["1099"]["status"], rows["1099"]["score"]) == ("graded", "0")
+    assert "no answer changed" in rows["1099"]["notes"]
+    assert all("no answer changed" not in rows[s]["notes"] for s in ("1001", "1002", "1003", "1006"))
+    assert run(course, "report", ASSIGNMENT, "--out", str(tmp / "report.png")) == 0
+    assert "no answer changed (the release handed in as it was): 1: 1099" in capsys.readouterr().out
+    assert "no answer changed" in html_text(pages["1099"]) and "no answer changed" not in html_text(pages["1003"])
 
 
 def test_bad_paths_and_wrong_order_get_one_line_errors(graded, tmp_path, capsys):
