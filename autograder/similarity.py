@@ -81,12 +81,32 @@ def release_code(course: Course, assignment_id: str) -> list[str]:
     return [stubs, *(_source(c) for c in code)]
 
 
+def _stable_kgram_hashes() -> None:
+    """copydetect hashes k-grams with Python's hash(), which is salted per process: the winnowed
+    fingerprints, and so the shared-token counts, changed from run to run. The same class must give
+    the same report, so its k-gram hash is replaced by a stable one (8 bytes of BLAKE2b)."""
+    import hashlib
+
+    import numpy as np
+    from copydetect import utils
+
+    def hashed_kgrams(string: str, k: int):
+        digest = hashlib.blake2b
+        grams = (string[i : i + k].encode("utf-8", "surrogatepass") for i in range(len(string) - k + 1))
+        return np.array([int.from_bytes(digest(g, digest_size=8).digest(), "little", signed=True) for g in grams],
+                        dtype=np.int64)  # fmt: skip
+
+    utils.hashed_kgrams = hashed_kgrams
+
+
 def compare(
     texts: dict[str, str], boilerplate: list[str] = (), *, threshold: float = THRESHOLD, shared: float = SHARED
 ) -> list[Pair]:
     """Every pair of `texts` with shared code, most similar first."""
     from copydetect import CodeFingerprint, compare_files
     from copydetect.utils import highlight_overlap
+
+    _stable_kgram_hashes()
 
     window = GUARANTEE_TOKENS - NOISE_TOKENS + 1
     logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))  # copydetect warns on empty files
