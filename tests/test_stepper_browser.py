@@ -75,6 +75,7 @@ STATE_JS = """
   edges: Array.from(panel.querySelectorAll(".bp-edge")).map((e) => [e.dataset.edge, e.getAttribute("class")]),
   nodes: Object.fromEntries(Array.from(panel.querySelectorAll(".bp-node")).map((g) => [g.dataset.node, {
     value: g.dataset.value, grad: g.dataset.grad, current: g.classList.contains("bp-current"),
+    upstream: g.classList.contains("bp-upstream"),
     valueText: g.querySelector(".bp-val").textContent, gradText: g.querySelector(".bp-grad").textContent,
   }])),
 }))
@@ -163,9 +164,11 @@ def test_each_step_changes_exactly_the_node_it_should(visit, chapter):
         assert int(figure.get_attribute("data-position")) == step
         after = page.evaluate(STATE_JS, figure.element_handle())
         for k, (graph, (fwd, bwd), (values, grads)) in enumerate(zip(graphs, schedules, finals, strict=True)):
+            marks = ("current", "upstream")  # highlights, not content: compared on their own below
             changed = {n for n in after[k]["nodes"] if after[k]["nodes"][n] != {**before[k]["nodes"][n],
-                       "current": after[k]["nodes"][n]["current"]}}  # fmt: skip
+                       **{m: after[k]["nodes"][n][m] for m in marks}}}  # fmt: skip
             current = [n for n, s in after[k]["nodes"].items() if s["current"]]
+            upstream = [n for n, s in after[k]["nodes"].items() if s["upstream"]]
             edges = {e: cls for e, cls in after[k]["edges"]}
             ops = {name: (rule, args) for name, rule, args in graph.ops}
             rule_text = after[k]["rule"]
@@ -182,7 +185,7 @@ def test_each_step_changes_exactly_the_node_it_should(visit, chapter):
                     target = graph.output
                     partial[k][target] = graph.seed
                     assert rule_text.startswith("seed: ")
-                    assert not any("bp-edge-backward" in cls for cls in edges.values())
+                    assert not any("bp-edge-backward" in cls for cls in edges.values()) and upstream == []
                 else:
                     rule, args = ops[op]
                     target = args[i]
@@ -190,6 +193,7 @@ def test_each_step_changes_exactly_the_node_it_should(visit, chapter):
                     partial[k][target] += local * grads[op]
                     assert {e for e, cls in edges.items() if "bp-edge-backward" in cls} == {f"{target}>{op}"}
                     assert rule_text.startswith(VERB[rule]), rule_text
+                    assert upstream == [op], f"{chapter} step {step}: the gradient used comes from {op}"
                 assert changed == {target} and current == [target], f"{chapter} backward step {step}: {changed}"
                 assert float(after[k]["nodes"][target]["grad"]) == pytest.approx(partial[k][target], rel=1e-12)
         before = after

@@ -115,6 +115,7 @@
     html("span", { class: "bp-key-value" }, legend, "value (forward)");
     html("span", { class: "bp-key-grad" }, legend, "gradient ∂" + this.config.panels[0].of + "/∂node (backward)");
     html("span", { class: "bp-key-current" }, legend, "current step");
+    html("span", { class: "bp-key-upstream" }, legend, "upstream gradient used");
     var box = html("div", { class: "bp-panels" }, root);
     this.panels.forEach(function (p) { p.build(box); });
     html("p", { class: "bp-keys" }, root,
@@ -433,7 +434,7 @@
       box.g.setAttribute("data-value", computed[n.id] && isFinite(v) ? String(v) : "");
       box.g.setAttribute("data-grad", reached[n.id] && isFinite(grads[n.id]) ? String(grads[n.id]) : "");
       box.g.classList.toggle("bp-pending", !computed[n.id]);
-      box.g.classList.remove("bp-current");
+      box.g.classList.remove("bp-current", "bp-upstream");
     });
     Object.keys(this.edges).forEach(function (k) {
       self.edges[k].forEach(function (path) {
@@ -467,6 +468,7 @@
       var st = this.bsteps[b - 1];
       this.boxes[st.node].g.classList.add("bp-current");
       if (!st.seed) {
+        this.boxes[st.op.id].g.classList.add("bp-upstream");  // whose gradient is multiplied
         (self.edges[st.node + ">" + st.op.id] || []).forEach(function (path) {
           path.setAttribute("class", "bp-edge bp-edge-backward");
           path.removeAttribute("marker-end");
