@@ -109,7 +109,7 @@ def ssr_sharpness(x, observed, params: dict, h: float = 1e-5) -> float:
     point = np.array([params[n] for n in names], dtype=float)
 
     def grad(v):
-        g = ssr_gradients(x, observed, dict(zip(names, v)))
+        g = ssr_gradients(x, observed, dict(zip(names, v, strict=True)))
         return np.array([g[n] for n in names])
 
     H = np.empty((len(names), len(names)))

@@ -196,7 +196,9 @@ def traced_backward(out):
         inputs = list(dict.fromkeys(node._prev))  # an input used twice (x * x) is listed once
         before = [child.grad.copy() for child in inputs]
         node._backward()
-        steps.append((node, node.grad.copy(), [(child, child.grad - b) for child, b in zip(inputs, before)]))
+        steps.append(
+            (node, node.grad.copy(), [(child, child.grad - b) for child, b in zip(inputs, before, strict=True)])
+        )
     return steps
 
 
