@@ -99,3 +99,22 @@ def fit(x, observed, params: dict, lr=0.1, steps=1000) -> dict:
         grads = ssr_gradients(x, observed, current)
         current = {name: current[name] - lr * grads[name] for name in PARAMETERS}
     return current
+
+
+def ssr_sharpness(x, observed, params: dict, h: float = 1e-5) -> float:
+    """Largest eigenvalue of the Hessian of SSR over the seven parameters (the curvature along the
+    sharpest direction), from central differences of ssr_gradients. Gradient descent with learning
+    rate lr is stable near a minimum only if this is below 2 / lr."""
+    names = PARAMETERS
+    point = np.array([params[n] for n in names], dtype=float)
+
+    def grad(v):
+        g = ssr_gradients(x, observed, dict(zip(names, v, strict=True)))
+        return np.array([g[n] for n in names])
+
+    H = np.empty((len(names), len(names)))
+    for j in range(len(names)):
+        step = np.zeros(len(names))
+        step[j] = h
+        H[:, j] = (grad(point + step) - grad(point - step)) / (2 * h)
+    return float(np.linalg.eigvalsh((H + H.T) / 2).max())

@@ -34,6 +34,14 @@ def sigmoid(z):
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+def log_sigmoid(z):
+    """log(sigmoid(z)) = -log(1 + exp(-z)) without overflow or log(0): -logaddexp(0, -z).
+
+    Finite wherever it is representable: -800 at z = -800, where sigmoid itself is 0 in float64.
+    """
+    return -np.logaddexp(0.0, -np.asarray(z, dtype=np.float64))
+
+
 def swish_fork(seed: int = 0) -> Case:
     """out = x * sigmoid(x): x is used twice (a fork), so both branches' gradients must add up."""
     rng = np.random.default_rng(seed)

@@ -96,3 +96,22 @@ def activation_gradient_norms(activation, scale, depth=10, width=64, batch=128, 
     """||dL/dh_l|| for l = 0..depth-1 (0 = the input) of the same network as layer_norms."""
     X, y, weights = random_problem(scale, depth, width, batch, seed)
     return gradient_norms(activation_gradients(X, y, weights, activation))
+
+
+def residual_backward_factor(scale: float, blocks: int, width: int = 3, seed: int = 0) -> float:
+    """||dL/dh_0|| / ||dL/dh_K|| through `blocks` residual blocks h <- h + F(h) with F(h) = scale * h.
+
+    Measured with central differences of L = sum(h_K * g) for a random g, not from the formula
+    (1 + scale) ** blocks that it should equal: the chapter's example of a residual path that shrinks.
+    """
+    from bpcourse.gradcheck import numerical_gradient
+
+    rng = np.random.default_rng(seed)
+    h0, g = rng.normal(size=width), rng.normal(size=width)
+
+    def loss(h):
+        for _ in range(blocks):
+            h = h + scale * h
+        return float(np.sum(h * g))
+
+    return float(np.linalg.norm(numerical_gradient(loss, h0)) / np.linalg.norm(g))

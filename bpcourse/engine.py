@@ -176,6 +176,32 @@ class Tensor:
         return f"Tensor(data={self.data!r}, grad={self.grad!r})"
 
 
+def traced_backward(out):
+    """out.backward(), one node at a time, recording what each node's _backward adds to its inputs.
+
+    The same steps as Tensor.backward (reset the non-leaf gradients, seed out.grad with ones, call
+    each node's _backward in reverse topological order). Returns a list with one entry per node that
+    has inputs, in the order backward visits them: (node, node.grad when its _backward ran,
+    [(input, what it added to input.grad), ...]).
+    """
+    order = out._topological_order()
+    for node in order:
+        if node._prev:
+            node.grad = np.zeros_like(node.data)
+    out.grad = out.grad + np.ones_like(out.data)
+    steps = []
+    for node in reversed(order):
+        if not node._prev:
+            continue
+        inputs = list(dict.fromkeys(node._prev))  # an input used twice (x * x) is listed once
+        before = [child.grad.copy() for child in inputs]
+        node._backward()
+        steps.append(
+            (node, node.grad.copy(), [(child, child.grad - b) for child, b in zip(inputs, before, strict=True)])
+        )
+    return steps
+
+
 def two_layer_loss(X, Y, W1, W2):
     """Chapter 4's network on Tensors: cross-entropy of relu(X W1) W2.
 

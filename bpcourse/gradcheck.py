@@ -123,7 +123,46 @@ def sample_coordinates(shape, count: int, seed: int = 0) -> list[tuple[int, ...]
     return [tuple(int(j) for j in np.unravel_index(k, shape)) for k in sorted(flat)]
 
 
-def grad_check(f, x, analytic, h: float | None = None, coords=None) -> np.ndarray:
+def rounding_floor(f, x, h: float | None = None) -> float:
+    """The rounding level of a central difference of f at x: eps_m * |f(x)| / h, in x's dtype.
+
+    f(x + h e_i) and f(x - h e_i) are each known to about eps_m * |f| only, so their difference
+    divided by 2h carries an absolute error of that order whatever the gradient is. A gradient entry
+    not far above it cannot be checked relatively: pass tiny=rounding_floor(...) / threshold to
+    grad_check so that a difference at the rounding level counts as agreement.
+    """
+    x = np.asarray(x)
+    h = default_step(x.dtype) if h is None else h
+    return float(np.finfo(x.dtype).eps * abs(float(f(x))) / h)
+
+
+def covering_coordinates(shape, seed: int = 0) -> list[tuple[int, ...]]:
+    """max(shape) distinct index tuples that together meet every index of every axis (edges included).
+
+    Index t of the sample takes, along each axis of length n, entry t mod n of a random
+    permutation of range(n): every row, every column (the first and the last among them) appears,
+    and no tuple repeats (t < max(shape) <= lcm of the lengths). A 256 x 512 matrix needs 512.
+    """
+    shape = tuple(int(n) for n in shape)
+    if not shape or min(shape) < 1:
+        raise ValueError(f"covering_coordinates needs a non-empty shape, got {shape}")
+    rng = np.random.default_rng(seed)
+    perms = [rng.permutation(n) for n in shape]
+    return sorted({tuple(int(p[t % len(p)]) for p in perms) for t in range(max(shape))})
+
+
+def hit_probability(shape, count: int, axis: int = 0) -> float:
+    """Probability that `count` distinct coordinates drawn at random from an array of `shape` include
+    at least one in a given slice along `axis` (a given row for axis 0): 1 - C(size - k, count) / C(size, count)."""
+    size = int(np.prod(shape))
+    k = size // int(shape[axis])  # entries in one slice
+    miss = 1.0
+    for j in range(count):  # product form of the ratio of binomials: no overflow
+        miss *= (size - k - j) / (size - j)
+    return 1.0 - max(miss, 0.0)
+
+
+def grad_check(f, x, analytic, h: float | None = None, coords=None, tiny: float = 1e-12) -> np.ndarray:
     """Per-coordinate relative errors between an analytic gradient and central differences.
 
     Inputs:
@@ -132,6 +171,8 @@ def grad_check(f, x, analytic, h: float | None = None, coords=None) -> np.ndarra
     - analytic: array of shape (N1, ..., Nk), the gradient to check
     - h: step; None for default_step(x.dtype)
     - coords: None to check every coordinate, or a list of index tuples (a sample of a big tensor)
+    - tiny: the floor of the denominator (see relative_error); rounding_floor(f, x, h) / threshold
+      scales it with the loss, so that rounding noise in a large loss is not called a bug
 
     Returns relative errors, float64: of shape (N1, ..., Nk) if coords is None, else (len(coords),).
     """
@@ -141,7 +182,7 @@ def grad_check(f, x, analytic, h: float | None = None, coords=None) -> np.ndarra
     every = coords is None
     coords = list(np.ndindex(x.shape)) if every else [tuple(c) for c in coords]
     _, plus, minus = _differences(f, x, coords, h)
-    errors = relative_error([analytic[i] for i in coords], (plus - minus) / (2.0 * h))
+    errors = relative_error([analytic[i] for i in coords], (plus - minus) / (2.0 * h), tiny)
     return errors.reshape(x.shape) if every else errors
 
 

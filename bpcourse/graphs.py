@@ -8,10 +8,12 @@ no figure drawn by hand, so a figure can never disagree with the code that compu
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass
 
 import graphviz
+import numpy as np
 
 FORWARD, BACKWARD = "#1b7a33", "#c0392b"  # green values, red gradients
 FONT = "DejaVu Sans"
@@ -187,3 +189,40 @@ def trace_circuit(trace, inputs: dict, labels: dict | None = None, *, show_grads
         edges += [Edge(a, name, values[a], p * bars[name]) for p, a in zip(partials, args, strict=True)]
     edges.append(Edge(trace[-1][0], "y", values[trace[-1][0]], 1.0))
     return draw_circuit(nodes, edges, show_grads=show_grads, digits=3, rankdir="TB", ranksep="0.3")
+
+
+def tensor_graph(named: dict, *, digits: int = 2, show_grads: bool = True) -> graphviz.Digraph:
+    """The graph of an engine expression, one box per named Tensor with its operation, value and gradient.
+
+    named: {name: Tensor}, every tensor of the expression (leaves and results), in any order; a
+    result's inputs must be named too. A box reads "q = x * w" (its operation and inputs), then its
+    value (green) and, with show_grads, its .grad (red); arrays print as (v1, v2, ...).
+    """
+    from bpcourse.numbers import number
+
+    def fmt(a):
+        a = np.asarray(a, dtype=float)
+        text = ", ".join(number(v + 0.0, f".{digits}f") for v in a.reshape(-1))
+        return text if a.ndim == 0 else f"({text})"
+
+    name_of = {id(t): n for n, t in named.items()}
+    graph = graphviz.Digraph(format="svg")
+    graph.attr(rankdir="TB", bgcolor="transparent", nodesep="0.3", ranksep="0.35")
+    graph.attr("node", fontname=FONT, fontsize=str(FONT_PT), shape="box", style="rounded,filled",
+               fillcolor="#f7f7f7", color="#999999", margin="0.1,0.05")  # fmt: skip
+    graph.attr("edge", arrowsize="0.7", color="#555555")
+    for n, t in named.items():
+        inputs = [name_of[id(c)] for c in t._prev]
+        if not inputs:
+            head = n
+        elif len(inputs) == 1:
+            head = f"{n} = {t._op}({inputs[0]})"
+        else:
+            head = f"{n} = {f' {t._op} '.join(inputs)}"
+        rows = [html.escape(head), f'<font color="{FORWARD}">{html.escape(fmt(t.data))}</font>']
+        if show_grads:
+            rows.append(f'<font color="{BACKWARD}">{html.escape(fmt(t.grad))}</font>')
+        graph.node(n, "<" + "<br/>".join(rows) + ">")
+        for c in dict.fromkeys(t._prev):
+            graph.edge(name_of[id(c)], n)
+    return graph

@@ -22,7 +22,7 @@ STAGES = [
     ("xmu", "−", ["x", "mu"]),
     ("sq", "(·)²", ["xmu"]),
     ("var", "mean", ["sq"]),
-    ("std", "√(·+ε)", ["var"]),
+    ("std", "√(·+ε)", ["var"]),  # sigma-hat: the standard deviation with eps inside
     ("ivar", "1/(·)", ["std"]),
     ("xhat", "×", ["xmu", "ivar"]),
     ("scaled", "×", ["xhat", "gamma"]),
@@ -184,7 +184,7 @@ def staged_graph(kind="batch"):
     stat = "(1, D)" if kind == "batch" else "(N, 1)"
     shapes = {"x": "(N, D)", "mu": stat, "xmu": "(N, D)", "sq": "(N, D)", "var": stat, "std": stat, "ivar": stat,
               "xhat": "(N, D)", "gamma": "(D,)", "scaled": "(N, D)", "beta": "(D,)", "out": "(N, D)"}  # fmt: skip
-    titles = {"x": "x", "mu": "μ", "xmu": "x−μ", "sq": "(x−μ)²", "var": "σ²", "std": "σ", "ivar": "1/σ",
+    titles = {"x": "x", "mu": "μ", "xmu": "x−μ", "sq": "(x−μ)²", "var": "σ²", "std": "σ̂", "ivar": "1/σ̂",
               "xhat": "x̂", "gamma": "γ", "scaled": "γx̂", "beta": "β", "out": "y"}  # fmt: skip
     graph = graphviz.Digraph(format="svg")
     graph.attr(rankdir="TB", bgcolor="transparent", nodesep="0.25", ranksep="0.3")
@@ -204,3 +204,47 @@ def staged_graph(kind="batch"):
             graph.edge(tail, f"op_{name}", label=f" {titles[src]} {shapes[src]}")
     graph.edge("op_out", "y", label=f" {titles['out']} {shapes['out']}")
     return graph
+
+
+# --- the per-feature Jacobian and how wrong frozen statistics are ---------------------------------
+
+
+def batchnorm_jacobian_block(xhat, gamma, ivar):
+    """The Jacobian dy_i/dx_k of one feature of batch normalization over its N examples, shape (N, N).
+
+    (gamma * ivar / N) * (N I - 1 1^T - xhat xhat^T) for that feature's column xhat (shape (N,)),
+    its scale gamma and its 1/sqrt(var + eps) ivar: the matrix the compact backward pass applies to
+    the column of dout without forming it. Symmetric, so it is its own transpose.
+    """
+    xhat = np.asarray(xhat, dtype=float).reshape(-1)
+    n = len(xhat)
+    return gamma * ivar / n * (n * np.eye(n) - np.ones((n, n)) - np.outer(xhat, xhat))
+
+
+def frozen_statistics_gap(n, d=4, seed=0):
+    """||frozen - true|| / ||true|| for batch normalization's dx on a random (n, d) batch with random dout.
+
+    For random upstream gradients the frozen-statistics gradient keeps the part of dxhat along the
+    two directions 1 and xhat of each feature that the true gradient removes: about sqrt(2 / (n - 2)).
+    """
+    rng = np.random.default_rng(seed)
+    x, dout = rng.normal(size=(n, d)), rng.normal(size=(n, d))
+    gamma, beta = rng.normal(size=d), rng.normal(size=d)
+    cache = batchnorm_forward(x, gamma, beta)[1]
+    true = norm_backward_compact(dout, cache)[0]
+    return float(np.linalg.norm(frozen_statistics_backward(dout, cache) - true) / np.linalg.norm(true))
+
+
+def batchnorm_check_error(x, gamma, beta, dout, h, eps=EPS, column=None):
+    """rel_error of the compact dx against central differences with step h (numerical_gradient_array),
+    over the whole of dx or over one feature's column.
+
+    On a constant feature the output varies on a scale of sqrt(eps) (one entry moved by h gives the
+    feature a standard deviation of about h), so the check's truncation error falls as h**2.
+    """
+    from bpcourse.gradcheck import numerical_gradient_array, rel_error
+
+    dx = norm_backward_compact(dout, batchnorm_forward(x, gamma, beta, eps)[1])[0]
+    num = numerical_gradient_array(lambda v: batchnorm_forward(v, gamma, beta, eps)[0], x, dout, h)
+    keep = slice(None) if column is None else column
+    return rel_error(dx[:, keep], num[:, keep])

@@ -363,6 +363,20 @@ def check_layernorm_compact_backward(rng):
     return rel_error(dx, numeric())
 
 
+def check_batchnorm_jacobian_block(rng):
+    N, eps = 6, 1e-5
+    x, gamma = rng.normal(loc=1.0, scale=2.0, size=N), rng.normal()
+    mu, var = x.mean(), x.var()
+    sigma_hat = np.sqrt(var + eps)
+    r, xhat = 1 / sigma_hat, (x - mu) / np.sqrt(var + eps)
+    y = lambda v: gamma * (v - v.mean()) / np.sqrt(v.var() + eps)  # noqa: E731  one feature, beta left out
+    dsigma = numerical_gradient(lambda v: np.sqrt(v.var() + eps), x)
+    entries = np.array([[gamma * r * ((k == i) - 1 / N - xhat[k] * xhat[i] / N) for i in range(N)] for k in range(N)])
+    J = gamma * r / N * (N * np.eye(N) - np.ones((N, N)) - np.outer(xhat, xhat))
+    numeric = np.array([numerical_gradient(lambda v, k=k: y(v)[k], x) for k in range(N)])
+    return max(rel_error(xhat / N, dsigma), rel_error(entries, numeric), rel_error(J, numeric))
+
+
 CHECKS = {name.removeprefix("check_").replace("_", "-"): check for name, check in dict(globals()).items()
           if name.startswith("check_")}  # fmt: skip
 

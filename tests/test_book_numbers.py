@@ -1,0 +1,205 @@
+"""The numerical claims of chapters 05-09 that issue 21 corrected, checked on the functions the
+chapters glue them from.
+
+tests/test_book_formulas.py checks the displayed formulas; this file checks the sentences around
+them: what a check proves, where eps matters, what a sample can catch. Each test names the claim
+it keeps true, and fails if the function (and with it the chapter's number) stops supporting it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bpcourse import b3, bugs, deep, engine, graphs
+from bpcourse import normalization as nm
+from bpcourse.gradcheck import (
+    covering_coordinates,
+    grad_check,
+    hit_probability,
+    numerical_gradient,
+    rel_error,  # fmt: skip
+    rounding_floor,
+    sample_coordinates,
+)
+
+# --- chapter 07 ---------------------------------------------------------------------------------
+
+
+def test_vjp_check_with_analytic_jacobian_fails_for_a_wrong_jacobian():
+    """07: the VJP check compares an analytic J with the forward pass, so a wrong J is caught."""
+    rng = np.random.default_rng(0)
+    A, x, dy = rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=3)
+    f = lambda v: np.tanh(A @ v)  # noqa: E731
+    numeric = numerical_gradient(lambda v: dy @ f(v), x)
+    right = (1 - f(x) ** 2)[:, None] * A
+    assert rel_error(right.T @ dy, numeric) < 1e-8
+    assert rel_error(A.T @ dy, numeric) > 1e-2
+
+
+def test_eps_outside_parts_from_inside_near_sqrt_eps_not_eps():
+    """07: the two gains agree for sigma >> sqrt(eps), part near sqrt(eps); 990 vs 302 at 1e-3."""
+    assert round(float(nm.gain(1e-3, where="outside"))) == 990
+    assert round(float(nm.gain(1e-3))) == 302
+    big = 100 * np.sqrt(nm.EPS)
+    assert abs(nm.gain(big, where="outside") / nm.gain(big) - 1) < 1e-3
+    # at sigma = 10 * eps (far above eps, far below sqrt(eps)) they still differ by far more than 2x
+    assert nm.gain(10 * nm.EPS, where="outside") / nm.gain(10 * nm.EPS) > 2
+
+
+def test_constant_feature_check_error_is_truncation_falling_as_h_squared():
+    """07: the constant feature's check error falls as h**2 (truncation), not a backward-pass error."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(loc=[3.0, -1.0, 0.0, 10.0], scale=[2.0, 0.5, 1.0, 4.0], size=(6, 4))
+    x[:, 1] = 2.5
+    gamma, beta, dout = rng.normal(size=4), rng.normal(size=4), rng.normal(size=(6, 4))
+    coarse = nm.batchnorm_check_error(x, gamma, beta, dout, 1e-5, column=1)
+    fine = nm.batchnorm_check_error(x, gamma, beta, dout, 1e-6, column=1)
+    assert coarse > 1e-7, "the default step is not clean on a constant feature"
+    assert 50 < coarse / fine < 200, f"not h**2: {coarse:.1e} -> {fine:.1e}"
+    assert fine < 1e-8
+
+
+def test_frozen_statistics_gap_falls_like_one_over_sqrt_n():
+    """07: the frozen-statistics gradient's relative difference is about sqrt(2 / (N - 2))."""
+    for n in (60, 600):
+        gap = np.mean([nm.frozen_statistics_gap(n, seed=s) for s in range(5)])
+        assert abs(gap / np.sqrt(2 / (n - 2)) - 1) < 0.25, (n, gap)
+    gaps = [np.mean([nm.frozen_statistics_gap(n, seed=s) for s in range(5)]) for n in (6, 60, 600)]
+    assert gaps[0] > gaps[1] > gaps[2]
+
+
+def test_frozen_statistics_wrong_for_a_gradient_along_one():
+    """07: an upstream gradient that pushes every example the same way is all error."""
+    rng = np.random.default_rng(1)
+    x, gamma, beta = rng.normal(size=(50, 3)), rng.normal(size=3), rng.normal(size=3)
+    cache = nm.batchnorm_forward(x, gamma, beta)[1]
+    dout = np.ones_like(x)
+    assert np.abs(nm.norm_backward_compact(dout, cache)[0]).max() < 1e-12
+    assert np.abs(nm.frozen_statistics_backward(dout, cache)).min() > 0
+
+
+def test_batchnorm_jacobian_block_is_a_projection_without_eps():
+    """07: J / (gamma r) = I - 11^T/N - xhat xhat^T/N is an orthogonal projection (eps = 0)."""
+    x = np.random.default_rng(2).normal(size=(7, 1))
+    cache = nm.batchnorm_forward(x, np.ones(1), np.zeros(1), eps=0.0)[1]
+    xhat, r = cache["xhat"][:, 0], float(cache["ivar"][0, 0])
+    J = nm.batchnorm_jacobian_block(xhat, 1.5, r)
+    P = J / (1.5 * r)
+    assert np.allclose(P, P.T) and np.allclose(P @ P, P, atol=1e-12)
+    assert np.allclose(np.sort(np.linalg.eigvalsh(P)), [0, 0, 1, 1, 1, 1, 1], atol=1e-9)
+    dout = np.random.default_rng(3).normal(size=(7, 1))
+    dx = nm.norm_backward_compact(dout, nm.batchnorm_forward(x, np.array([1.5]), np.zeros(1), eps=0.0)[1])[0]
+    assert np.allclose(J @ dout[:, 0], dx[:, 0])
+
+
+# --- chapter 08 ---------------------------------------------------------------------------------
+
+
+def test_twenty_random_entries_hit_a_given_row_seven_and_a_half_percent_of_the_time():
+    """08: 20 random entries of a 256 x 512 matrix meet a given row with probability 7.5%."""
+    p = hit_probability((256, 512), 20, axis=0)
+    assert round(100 * p, 1) == 7.5
+    measured = np.mean([any(i == 255 for i, _ in sample_coordinates((256, 512), 20, seed=s)) for s in range(1000)])
+    assert abs(measured - p) < 0.03
+
+
+@pytest.mark.parametrize("shape", [(256, 512), (3, 7), (5,), (4, 6, 2), (1, 9)])
+def test_covering_coordinates_meet_every_index_of_every_axis(shape):
+    """08: the recommended sample meets every row and every column, the last ones included."""
+    cover = covering_coordinates(shape, seed=4)
+    assert len(cover) == len(set(cover)) == max(shape)
+    for axis, n in enumerate(shape):
+        assert {c[axis] for c in cover} == set(range(n))
+
+
+def test_covering_coordinates_reject_an_empty_shape():
+    with pytest.raises(ValueError, match="non-empty"):
+        covering_coordinates((0, 3))
+
+
+def test_log_sigmoid_is_finite_where_the_stable_sigmoid_underflows():
+    """08: exp(-|z|) gives sigmoid(-800) = 0, so log of it is -inf; -logaddexp(0, -z) is -800."""
+    assert bugs.sigmoid(-800.0) == 0.0
+    with np.errstate(divide="ignore"):
+        assert np.log(bugs.sigmoid(-800.0)) == -np.inf
+    assert bugs.log_sigmoid(-800.0) == -800.0
+    z = np.linspace(-30, 30, 13)
+    assert np.allclose(bugs.log_sigmoid(z), np.log(bugs.sigmoid(z)))
+
+
+def test_thresholds_call_correct_gradients_wrong_without_a_loss_scaled_floor():
+    """08: a saturated tanh layer and the fixed softmax (loss ~2000) fail the table's lines with
+    tiny = 1e-12 and pass them with tiny = 10 * rounding_floor / 1e-7."""
+    rng = np.random.default_rng(0)
+    x, w = 10 * rng.normal(size=(4, 5)), rng.normal(size=(4, 5))
+    f = lambda z: float(np.sum(w * np.tanh(z)))  # noqa: E731
+    grad = w * (1 - np.tanh(x) ** 2)
+    assert grad_check(f, x, grad).max() > 1e-2
+    assert grad_check(f, x, grad, tiny=10 * rounding_floor(f, x) / 1e-7).max() < 1e-7
+    case = bugs.unstable_softmax()
+    assert case.loss(case.x) > 1000
+    assert grad_check(case.loss, case.x, case.fixed(case.x)).max() > 1e-7
+    tiny = 10 * rounding_floor(case.loss, case.x) / 1e-7
+    assert grad_check(case.loss, case.x, case.fixed(case.x), tiny=tiny).max() < 1e-7
+
+
+def test_loss_scaled_floor_still_catches_a_real_bug():
+    """08: the scaled floor is no licence: the missing 1/N still fails at every coordinate."""
+    case = bugs.mse_mean()
+    errors = grad_check(case.loss, case.x, case.buggy(case.x), tiny=10 * rounding_floor(case.loss, case.x) / 1e-7)
+    assert errors.min() > 1e-2
+
+
+# --- chapters 05, 06, 09 --------------------------------------------------------------------------
+
+
+def test_residual_blocks_can_shrink_the_gradient():
+    """06: with F(h) = -0.1 h, 50 residual blocks shrink the gradient by 0.9**50 ~ 5e-3."""
+    assert abs(deep.residual_backward_factor(-0.1, 50) / 0.9**50 - 1) < 1e-6
+    assert 4e-3 < 0.9**50 < 6e-3
+
+
+def test_seven_parameter_fit_bump_is_curvature_above_two_over_lr():
+    """05: the SSR bump of the seven-parameter fit comes where the sharpest curvature exceeds 2/lr."""
+    rng = np.random.default_rng(0)
+    current = {name: float(v) for name, v in zip(b3.PARAMETERS, rng.normal(size=len(b3.PARAMETERS)), strict=True)}
+    lr, history, visited = 0.1, [], []
+    for _ in range(2000):
+        visited.append(current)
+        history.append(b3.ssr(b3.OBSERVED, b3.predict(b3.DOSAGE, current)))
+        g = b3.ssr_gradients(b3.DOSAGE, b3.OBSERVED, current)
+        current = {name: current[name] - lr * g[name] for name in b3.PARAMETERS}
+    jump = int(np.flatnonzero(np.array(history) > 100 * np.minimum.accumulate(history))[0])
+    low = int(np.argmin(history[: jump + 1]))
+    assert b3.ssr_sharpness(b3.DOSAGE, b3.OBSERVED, visited[low]) > 2 / lr
+    assert b3.ssr_sharpness(b3.DOSAGE, b3.OBSERVED, current) < 2 / lr
+    assert history[-1] < 1e-10
+
+
+def test_traced_backward_equals_backward_and_records_the_fork():
+    """09: the traced pass gives backward()'s gradients, and x receives one share per use."""
+
+    def build():
+        x, w, b = engine.Tensor([1.0, -2.0]), engine.Tensor([3.0, 0.5]), engine.Tensor(0.5)
+        return x, w, b, ((x * w + b).relu() * x).sum()
+
+    x, w, b, L = build()
+    steps = engine.traced_backward(L)
+    x2, w2, b2, L2 = build()
+    L2.backward()
+    for t, u in [(x, x2), (w, w2), (b, b2)]:
+        assert np.array_equal(t.grad, u.grad)
+    shares = [add for _, _, adds in steps for t, add in adds if t is x]
+    assert len(shares) == 2 and np.allclose(sum(shares), x.grad)
+    assert np.allclose(x.grad, [6.5, 0.0]) and float(b.grad) == 1.0
+
+
+def test_tensor_graph_shows_every_named_tensor_with_value_and_gradient():
+    x, w = engine.Tensor([1.0, -2.0]), engine.Tensor([3.0, 0.5])
+    q = x * w
+    L = q.sum()
+    L.backward()
+    source = graphs.tensor_graph({"x": x, "w": w, "q": q, "L": L}).source
+    for text in ("q = x * w", "L = sum(q)", "(3.00, −1.00)", "(3.00, 0.50)"):
+        assert text in source
