@@ -224,7 +224,16 @@ def run_export(course, args) -> int:
         print(f"not on the roster, with a submission: {', '.join(unrostered)}")
     if args.canvas:
         print(f"wrote the Canvas import file {args.canvas}")
-    return 0
+    return _row_errors()
+
+
+def _row_errors() -> int:
+    """1 (after naming them) if some students' records could not be read; the others were handled."""
+    from autograder.export import ROW_ERRORS
+
+    for (assignment, student), reason in sorted(ROW_ERRORS.items()):
+        print(f"error: {assignment} {student}: {reason}", file=sys.stderr)
+    return 1 if ROW_ERRORS else 0
 
 
 def _deadlines(course, args, assignment_ids):
@@ -254,16 +263,19 @@ def run_report(course, args) -> int:
     text, plot = report(course, args.assignment, args.out)
     print(text)
     print(f"plot: {plot}")
-    return 0
+    return _row_errors()
 
 
 def run_feedback(course, args) -> int:
-    from autograder.feedback import feedback, hand_out
+    from autograder.feedback import FAILURES, feedback, hand_out
 
     pages = feedback(course, args.assignment, args.student, deadlines=_deadlines(course, args, [args.assignment]))
     if args.zip or args.folders:
         n = hand_out(course, args.assignment, pages, zip_path=args.zip, folders=args.folders)
         print(f"handed out {n} page(s) in {args.zip or args.folders}")
+    if FAILURES:  # every other student has a page; the exit code says that some have none
+        print(f"error: no feedback page for {len(FAILURES)} student(s): {', '.join(sorted(FAILURES))}", file=sys.stderr)
+        return 1
     return 0
 
 
