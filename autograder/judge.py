@@ -646,14 +646,25 @@ class Link:
         if type(called[0].get("c")) is not int or called[0]["c"] not in self.callbacks:  # checked before its arguments are decoded
             self.sock.send({"err": "an expired function: the test that passed it has ended"})
             return
+        objects: list = []
+
+        def resolve(tag, ident):  # a test's function is given data only, never an object of the student's
+            if tag == "h":
+                objects.append(ident)
+                return None
+            return self.resolve(tag, ident)
+
         try:
-            target, args, kwargs = wire.decode(called, self.resolve)
+            target, args, kwargs = wire.decode(called, resolve)
             if not callable(target) or type(args) is not list or type(kwargs) is not dict:
                 raise wire.WireError("a malformed call of the test's function")
             if not all(type(k) is str for k in kwargs):
                 raise wire.WireError("a malformed call of the test's function")
         except (wire.WireError, TypeError, ValueError) as error:
             raise wire.WireError(str(error)) from None
+        if objects:
+            self.sock.send({"err": "an object of your code as an argument: pass it numbers or arrays"})
+            return
         try:
             result = target(*args, **kwargs)
             reply = {"ok": self.encode(result, [])}

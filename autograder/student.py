@@ -408,6 +408,8 @@ class Server:
                 error = str(message["err"])[:200]
                 if error.startswith("an expired function"):
                     raise RuntimeError("the test's function cannot be called any more: the test that passed it has ended")
+                if error.startswith("an object of your code"):
+                    raise TypeError(f"the test's function was given {error}")
                 raise RuntimeError(f"the test's function raised {error}")
             return self.decode(message.get("ok"), [])
 

@@ -176,7 +176,7 @@ def encode(value, handle_of, track: list | None = None, refs: dict | None = None
             data = numpy.ascontiguousarray(value).tobytes()
             return {"a": [_dtype_name(value.dtype), list(value.shape), base64.b64encode(data).decode()]}
         if isinstance(value, numpy.ndarray) and value.dtype.kind == "O" and value.size <= MAX_OBJECT_ITEMS:
-            items = value.ravel().tolist()  # numpy scalars inside become Python numbers
+            items = [_plain_number(item, numpy) for item in value.ravel().tolist()]
             if all(type(item) in (bool, int, float) for item in items):
                 if track is not None:
                     track.append(value)
@@ -184,6 +184,13 @@ def encode(value, handle_of, track: list | None = None, refs: dict | None = None
         if isinstance(value, numpy.generic) and kind.__module__ == "numpy" and _dtype_name(value.dtype) in DTYPES:
             return {"n": [_dtype_name(value.dtype), base64.b64encode(value.tobytes()).decode()]}
     return handle_of(value)
+
+
+def _plain_number(item, numpy):
+    """A numpy bool, integer or float scalar as the Python number it holds; anything else as it is."""
+    if isinstance(item, numpy.generic) and type(item).__module__ == "numpy" and item.dtype.kind in "biuf":
+        return item.item()
+    return item
 
 
 def decode(message, resolve, track: list | None = None, *, limit=MAX_ITEMS):
