@@ -97,11 +97,13 @@ class Connection:
         if size > MAX_FRAME:
             raise WireError(f"a message of {size} bytes is larger than the limit of {MAX_FRAME}")
         self._have(HEADER.size + size, deadline)
-        raw = bytes(self.buffer[HEADER.size : HEADER.size + size])
-        del self.buffer[: HEADER.size + size]
-        structure = raw.count(b"[") + raw.count(b"{") + raw.count(b",")
+        end = HEADER.size + size
+        structure = sum(self.buffer.count(mark, HEADER.size, end) for mark in (b"[", b"{", b","))  # no copy
         if structure > MAX_STRUCTURE:
+            del self.buffer[:end]
             raise WireError(f"a message of more than {MAX_STRUCTURE} values")
+        raw = bytes(self.buffer[HEADER.size : end])
+        del self.buffer[:end]
         try:
             return json.loads(raw)
         except (ValueError, RecursionError) as error:
