@@ -196,6 +196,7 @@ class Autograder:
             },
         }
         nb, invalid = _read(path)
+        _encodable(nb)  # a lone surrogate in a student's cell breaks checksums and the written notebook
         # Step 2: sanitize
         try:
             for step in self.sanitize:
@@ -228,7 +229,7 @@ class Autograder:
         self._score(nb, notebook, assignment_id, student)
         # Step 6: store (the commit comes after every notebook of the assignment)
         # (compact JSON: nbformat's indented writer took a third of this process's time per submission)
-        text = json.dumps(nb, ensure_ascii=False, sort_keys=True)
+        text = json.dumps(_encodable(nb), ensure_ascii=False, sort_keys=True)
         (destination / f"{notebook.name}.ipynb").write_text(text + "\n", encoding="utf-8")
 
     def _submitted_notebook(self, notebook: Notebook, assignment_id, student):
@@ -275,6 +276,23 @@ class Autograder:
                 penalty = self.late_plugin.late_submission_penalty(student, submitted.score, late)
                 if penalty is not None:
                     submitted.late_submission_penalty = min(max(penalty, 0), submitted.score)
+
+
+def _encodable(node):
+    """`node` (a notebook) with every string made encodable as UTF-8, in place: a lone surrogate
+    (`print("\\ud800")`, invalid UTF-8 decoded with surrogateescape) becomes the text `\\ud800`."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            node[key] = _encodable(value)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            node[i] = _encodable(value)
+    elif isinstance(node, str) and not node.isascii():
+        try:
+            node.encode("utf-8")
+        except UnicodeEncodeError:
+            return node.encode("utf-8", "backslashreplace").decode("utf-8")
+    return node
 
 
 def _read(path: Path):

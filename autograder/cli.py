@@ -271,7 +271,16 @@ def run_export(course, args) -> int:
     _late_warnings(course, rows, deadlines)
     for name, path in lms_files:
         print(f"wrote the {name} {path}")
-    return 0
+    return _row_errors()
+
+
+def _row_errors() -> int:
+    """1 (after naming them) if some students' records could not be read; the others were handled."""
+    from autograder.export import ROW_ERRORS
+
+    for (assignment, student), reason in sorted(ROW_ERRORS.items()):
+        print(f"error: {assignment} {student}: {reason}", file=sys.stderr)
+    return 1 if ROW_ERRORS else 0
 
 
 def _stale_and_blank(rows) -> None:
@@ -322,7 +331,7 @@ def run_report(course, args) -> int:
     text, plot = report(course, args.assignment, args.out)
     print(text)
     print(f"plot: {plot}")
-    return 0
+    return _row_errors()
 
 
 def run_explain(course, args) -> int:
@@ -366,7 +375,7 @@ def _fraction(text: str) -> float:
 
 def run_feedback(course, args) -> int:
     from autograder.deadlines import lateness_warnings
-    from autograder.feedback import feedback, hand_out
+    from autograder.feedback import FAILURES, feedback, hand_out
 
     deadlines = _deadlines(course, args, [args.assignment])
     book = course.statuses()
@@ -379,6 +388,9 @@ def run_feedback(course, args) -> int:
     if args.zip or args.folders:
         n = hand_out(course, args.assignment, pages, zip_path=args.zip, folders=args.folders)
         print(f"handed out {n} page(s) in {args.zip or args.folders}")
+    if FAILURES:  # every other student has a page; the exit code says that some have none
+        print(f"error: no feedback page for {len(FAILURES)} student(s): {', '.join(sorted(FAILURES))}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -71,6 +71,7 @@ def grade_rows(
     book.close()
     deadlines = deadlines or Deadlines(config=course.nbgrader_config())
     rows, tests = [], {}
+    ROW_ERRORS.clear()
     with course.gradebook() as gradebook:
         known = {a.name: a for a in gradebook.assignments}
         names = {s.id: _full_name(s) for s in gradebook.students}
@@ -84,13 +85,24 @@ def grade_rows(
             students = sorted(set(records.roster) | submitted) if records.roster else sorted(names)
             digest = _current_tests(course, assignment_id)
             for student in students:
-                row = _row(gradebook, records, assignment_id, student, max_score, names.get(student, ""))
-                _mark_stale(row, records.graded_with.get((assignment_id, student)), digest)
-                _mark_unchanged(course, row)
-                _apply_adjustments(row)
-                _apply_deadline(row, deadlines, records.submissions.get((assignment_id, student)))
+                try:  # one student's broken record is reported under their name; the others are exported
+                    row = _row(gradebook, records, assignment_id, student, max_score, names.get(student, ""))
+                    _mark_stale(row, records.graded_with.get((assignment_id, student)), digest)
+                    _mark_unchanged(course, row)
+                    _apply_adjustments(row)
+                    _apply_deadline(row, deadlines, records.submissions.get((assignment_id, student)))
+                except Exception as error:  # noqa: BLE001
+                    gradebook.db.rollback()
+                    reason = f"export error: {type(error).__name__}: {str(error)[:200]}"
+                    ROW_ERRORS[(assignment_id, student)] = reason
+                    row = Row(assignment=assignment_id, student=student, status=ERROR, reason=reason, score=None,
+                              max_score=max_score, name=names.get(student, ""))  # fmt: skip
                 rows.append(row)
     return rows, tests
+
+
+ERROR = "error"  # a row whose record could not be read (ROW_ERRORS says why); never a score
+ROW_ERRORS: dict[tuple[str, str], str] = {}  # (assignment, student) -> why, of the last grade_rows()
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,9 @@ ADVICE = {  # the start of a failure reason -> what the student should do
     "kernel died": "Your notebook's process stopped before the end (it may have used too much memory or "
     "exited). Run the whole notebook (Restart & Run All) and check that it finishes.",
     "output limit": "Your notebook printed far more output than allowed. Remove large prints.",
+    "memory limit": "Grading your notebook needed more memory than allowed: your code handed the tests far "
+    "more data than they asked for (or kept calling a function a test had passed to it). Return only the "
+    "values asked for.",
 }
 DEFAULT_ADVICE = "Your notebook could not be graded. Ask your instructor what to do."
 
@@ -66,16 +69,26 @@ def feedback(
         if unknown:
             raise LookupError(f"no graded or failed submission of {assignment_id} for: {', '.join(unknown)}")
     results = {}
+    FAILURES.clear()
     for student in students or sorted(done):
         row = done[student]
-        notebook = course.autograded_dir / student / assignment_id / notebooks[0].name
-        body = _graded(row, tests[assignment_id], notebook) if row.status == GRADED else _failed(row)
-        target = course.feedback_dir / student / assignment_id / notebooks[0].with_suffix(".html").name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(_page(f"{assignment_id}: feedback for {row.name or student}", body), encoding="utf-8")
+        try:  # one student's notebook never stops the pages of the others
+            notebook = course.autograded_dir / student / assignment_id / notebooks[0].name
+            body = _graded(row, tests[assignment_id], notebook) if row.status == GRADED else _failed(row)
+            target = course.feedback_dir / student / assignment_id / notebooks[0].with_suffix(".html").name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            page = _page(f"{assignment_id}: feedback for {row.name or student}", body)
+            target.write_text(page.encode("utf-8", "backslashreplace").decode("utf-8"), encoding="utf-8")
+        except Exception as error:  # noqa: BLE001 - reported under the student's name; the class goes on
+            FAILURES[student] = f"{type(error).__name__}: {str(error)[:300]}"
+            progress(f"{student}: no feedback page ({FAILURES[student]})")
+            continue
         results[student] = target
         progress(f"{student}: {row.status}, feedback in {target}")
     return results
+
+
+FAILURES: dict[str, str] = {}  # student -> why the last feedback() made no page for them
 
 
 def hand_out(course: Course, assignment_id: str, pages: dict[str, Path], *, zip_path=None, folders=None) -> int:
@@ -178,12 +191,10 @@ def _cell_note(row: Row, gid: str, message: str) -> str:
 def _student_view(path: Path):
     """The autograded notebook with the hidden tests and their traces gone (the course's feedback
     preprocessors, in the order of nbgrader_config.py)."""
-    from nbgrader.preprocessors import ClearHiddenTests
-
-    from autograder.preprocessors import RedactTracebacks, ScrubHiddenText
+    from autograder.preprocessors import ClearLockedHiddenTests, RedactTracebacks, ScrubHiddenText
 
     nb = nbformat.read(path, as_version=4)
-    for preprocessor in (ScrubHiddenText(), ClearHiddenTests(), RedactTracebacks()):
+    for preprocessor in (ScrubHiddenText(), ClearLockedHiddenTests(), RedactTracebacks()):
         nb, _ = preprocessor.preprocess(nb, {})
     return nb
 

@@ -35,8 +35,8 @@ def _make_grading_helpers():
 
     def kind_of(value):
         """The type of a value in the student's words (one of their own objects, not our class names)."""
-        name = type_(value).__name__
-        return "an object of your own class" if name == "Remote" else f"a {name}"
+        name = type_(value).__name__  # the judge's proxy of a student object is "object of your code"
+        return "an object of your code" if name in ("Remote", "object of your code") else f"a {name}"
 
     def scalar(value, what):
         """A number as a Python float, or None if `value` is not a number. Refuses float32."""

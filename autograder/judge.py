@@ -18,10 +18,12 @@ Per submission, over the channel to the grader:
 
 from __future__ import annotations
 
+import ast
 import builtins
 import contextlib
 import json
 import os
+import resource
 import signal
 import socket
 import sys
@@ -34,6 +36,8 @@ import wire
 ENDED = "your code ended its own process (exit, crash, or a resource limit)"
 MAX_RESTARTS = 4  # student processes replaced per submission after a timeout or crash
 OUTPUT_LIMIT = 20_000  # characters of printed text kept per cell (Limits.output_bytes, when given)
+JUDGE_MEMORY = 1536 * 1024**2  # address space of a judge (Limits.judge_memory_bytes, when given)
+WHERE_LIMIT = 300  # characters of the student's line quoted with an exception of theirs
 BUILTIN_NAMES = frozenset(dir(builtins))
 # Exceptions of student code arrive as these types too (plus StudentError), so that a test that
 # expects one (a FloatingPointError inside _quietly, an AttributeError from getattr) sees it.
@@ -54,10 +58,12 @@ class StudentError(Exception):
         return self.args[1] if len(self.args) == 2 else super().__str__()
 
 
-class StudentAbort(BaseException):
-    """Student code raised SystemExit, KeyboardInterrupt or another non-Exception: the cell fails."""
+class StudentAbort(StudentError):
+    """Student code raised SystemExit, KeyboardInterrupt or another non-Exception.
 
-    __str__ = StudentError.__str__
+    An ordinary Exception here: a test's `except Exception` sees it as it sees any other error of
+    the student's code (a BaseException would skip the test's handler and leave its names unbound).
+    """
 
 
 class StudentGone(BaseException):
@@ -133,20 +139,28 @@ class Judge:
         self.limits: dict = {}  # the job's, once it arrives
         self.printed: list[str] = []
         self.printed_size = 0
+        self.locked_names: set[str] = set()  # names any locked cell binds: never the student's
+        self.student_names: set[str] = set()  # names the student's cells define at top level
 
     def run(self) -> None:
         started = time.monotonic()
         job = self.channel.receive()
         self.limits = job["limits"]
+        memory = int(self.limits.get("judge_memory_bytes") or JUDGE_MEMORY)
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))  # a MemoryError fails the cell that asked
+        for cell in job["cells"]:
+            names = bound_names(cell["source"])
+            (self.student_names if cell["kind"] == "student" else self.locked_names).update(names)
         self.link = Link(self, self._receive_socket())
         self.link.start(job.get("preamble", ""))
         for cell in job["cells"]:
             if cell["kind"] == "student":
-                outputs = self.run_student_cell(cell["source"])
+                outputs = self.run_student_cell(cell["index"], cell["source"])
             else:
                 outputs = self.run_locked_cell(cell["index"], cell["source"])
-            self.channel.send({"cell": cell["index"], "outputs": outputs})
-        self.channel.send({"done": True, "seconds": {"judge": time.monotonic() - started}})
+            self.channel.send({"cell": cell["index"], "outputs": _clean_outputs(outputs)})
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        self.channel.send({"done": True, "seconds": {"judge": time.monotonic() - started}, "judge_peak_bytes": peak})
 
     def _receive_socket(self) -> wire.Connection:
         _data, fds, _flags, _addr = socket.recv_fds(self.channel.sock, 1, 1)
@@ -178,13 +192,15 @@ class Judge:
         return [{"output_type": "stream", "name": "stdout", "text": text}] if text else []
 
     # -- cells ---------------------------------------------------------------------------------
-    def run_student_cell(self, source: str) -> list:
+    def run_student_cell(self, index: int, source: str) -> list:
         """Run an answer cell (or another unlocked cell) in the student's process."""
         try:
             with alarm(self.limits["cell_timeout"]):
-                outputs = self.link.run_cell(source)
-        except (StudentGone, StudentError, StudentAbort) as error:
+                outputs = self.link.run_cell(source, index)
+        except (StudentGone, StudentError) as error:
             return self.take_output() + [_error_output(*_describe(error, self.limits["cell_timeout"]))]
+        finally:
+            self.link.expire_callbacks()  # a test's function passed earlier is no longer callable
         return self.take_output() + outputs
 
     def run_locked_cell(self, index: int, source: str) -> list:
@@ -202,10 +218,18 @@ class Judge:
             error = _describe(raised, timeout)
         finally:
             sys.stdout, sys.stderr = saved
+            self.link.expire_callbacks()  # the cell's functions, passed to student code, end with it
         return self.take_output() + ([_error_output(*error)] if error else [])
 
     def student_value(self, name: str):
-        """The student's current value of a global the judge does not define (KeyError: none)."""
+        """The student's current value of a global the judge does not define (KeyError: none).
+
+        Only a name that the student's cells define at top level and that no locked cell binds
+        (nor any name starting with "_"): a test's own name whose cell failed before binding it
+        stays unbound (a NameError), it is never answered by the student.
+        """
+        if name.startswith("_") or name in self.locked_names or name not in self.student_names:
+            raise KeyError(name)
         if name not in self.student_values:
             found = self.link.names([name])
             if name not in found:
@@ -231,6 +255,71 @@ class Namespace(dict):
         if name in BUILTIN_NAMES or name.startswith("__"):
             raise KeyError(name)
         return self._judge.student_value(name)
+
+
+def bound_names(source: str) -> set[str]:
+    """The global names a cell's source binds: assignments, defs and classes, imports, for and with
+    targets, except-as, walrus, and every name a `global` statement names anywhere in it.
+    A cell that does not parse binds nothing (it fails where it runs)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    found: set[str] = set()
+
+    def visit(node, top: bool, in_comprehension: bool = False):
+        if isinstance(node, ast.Global):
+            found.update(node.names)
+            return
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if top:
+                found.add(node.name)
+            for part in [*node.decorator_list, *getattr(node, "bases", []), *getattr(node, "keywords", [])]:
+                visit(part, top)
+            if not isinstance(node, ast.ClassDef):
+                for default in [*node.args.defaults, *node.args.kw_defaults]:
+                    if default is not None:
+                        visit(default, top)
+            for child in node.body:
+                visit(child, False)
+            return
+        if isinstance(node, ast.Lambda):
+            visit(node.body, False)
+            return
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            for child in ast.iter_child_nodes(node):
+                visit(child, top, True)
+            return
+        if top:
+            if isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
+                found.add(node.target.id)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and not in_comprehension:
+                found.add(node.id)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                found.update((alias.asname or alias.name).split(".")[0] for alias in node.names if alias.name != "*")
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                found.add(node.name)
+            elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+                found.add(node.name)
+            elif isinstance(node, ast.MatchMapping) and node.rest:
+                found.add(node.rest)
+        for child in ast.iter_child_nodes(node):
+            visit(child, top, in_comprehension)
+
+    try:
+        for statement in tree.body:
+            visit(statement, True)
+    except RecursionError:
+        pass
+    return found
+
+
+def _clean_outputs(outputs: list) -> list:
+    """Every text of a cell's outputs, cleaned (wire.clean_text): it encodes, shows, and is bounded."""
+    try:
+        return wire.clean_strings(outputs)
+    except RecursionError:  # not from our own outputs, which are flat
+        return []
 
 
 class _Capture:
@@ -308,20 +397,28 @@ class Link:
         self.broken: str | None = None  # why the current student process cannot be used
         self.dead: str | None = None  # why no student process will be started again
         self.restarts = 0
-        self.replay: list[str] = []  # student cells that ran to completion, in order
-        self.callbacks: dict[int, object] = {}
+        self.replay: list[dict] = []  # requests running the student cells that completed, in order
+        self.callbacks: dict[int, object] = {}  # the test functions passed during the current cell
+        self.next_callback = 1  # never reused: an expired callback's number stays unknown
+        self.sent_handles: dict[int, Remote] = {}  # the proxies encoded by the request being built
         self.releases: list[int] = []
         self.next_promise = -1  # handles the judge names itself, for pipelined operators (negative)
 
     # -- life ----------------------------------------------------------------------------------
     def start(self, preamble: str) -> None:
         if preamble:
-            self.replay.append(preamble)
+            message = {"op": "run", "source": preamble, "cell": -1}
+            self.replay.append(message)
             try:
                 with alarm(self.judge.limits["cell_timeout"]):
-                    self.request({"op": "run", "source": preamble})
+                    self.request(dict(message))
             except StudentGone:
                 pass
+
+    def expire_callbacks(self) -> None:
+        """The test's functions passed to student code end with the cell that passed them: a
+        student that kept one and calls it later gets an error, and the judge keeps nothing."""
+        self.callbacks.clear()
 
     def ensure(self) -> None:
         if self.dead:
@@ -338,10 +435,10 @@ class Link:
         self.callbacks.clear()
         self.releases.clear()
         self.broken = None
-        for source in self.replay:  # the state the student's cells had built, built again
+        for message in self.replay:  # the state the student's cells had built, built again
             try:
                 with alarm(self.judge.limits["cell_timeout"]):
-                    self.request({"op": "run", "source": source})
+                    self.request(dict(message))
             except StudentGone as gone:
                 self.dead = f"your cells could not be run again after a restart ({gone})"
                 raise StudentGone(self.dead) from None
@@ -351,10 +448,11 @@ class Link:
         return StudentGone(why)
 
     # -- requests ------------------------------------------------------------------------------
-    def request(self, message: dict, arrays: list | None = None):
+    def request(self, message: dict, arrays: list | None = None, sent: dict | None = None):
         """Send one request, serve callbacks until its reply, return the decoded value.
 
-        `arrays`: the test's lists, dicts and arrays sent with the request, in order (in-place changes).
+        `arrays`: the test's lists, dicts and arrays sent with the request, in order (in-place changes);
+        `sent`: the proxies sent with it, by handle (the only student objects a change may hold).
         """
         self.ensure()
         try:
@@ -371,7 +469,7 @@ class Link:
             if "err" in reply:
                 raise self.student_error(reply["err"])
             value = wire.decode(reply.get("ok"), self.resolve)
-            self.write_back(reply.get("w"), arrays or [])
+            self.write_back(reply.get("w"), arrays or [], sent or {})
             return value
         except CellTimeout:  # the alarm, while the student's code ran (or a test's function it called)
             raise self.fail(self._too_long()) from None
@@ -379,7 +477,7 @@ class Link:
             raise self.fail(ENDED) from None
         except wire.WireError as error:
             raise self.fail(f"your code sent something that is not plain data ({error})") from None
-        except (StudentError, StudentAbort):
+        except StudentError:
             raise
         except BaseException:  # the judge's alarm or an error mid-request: the protocol state is unknown
             self.broken = self.broken or "a request was interrupted"
@@ -389,10 +487,12 @@ class Link:
         """A request about student values: call, getattr, setattr, binary, unary, getitem, setitem, convert."""
         self.ensure()  # a restart first, so that the arguments are checked against the new process
         arrays: list = []
+        self.sent_handles = {}
         message = {"op": op, "args": self.encode(args, arrays)}
+        sent, self.sent_handles = self.sent_handles, {}
         if name is not None:
             message["name"] = name
-        return self.request(message, arrays=arrays)
+        return self.request(message, arrays=arrays, sent=sent)
 
     def pipelined(self, op: str, args: list, name: str):
         """An operator on student objects, sent without waiting: its result stays in the student's
@@ -406,6 +506,8 @@ class Link:
             encoded = wire.encode(args, self._handle_without_callbacks)
         except _NeedsCallback:
             return self.op(op, args, name)
+        finally:
+            self.sent_handles = {}  # no in-place change comes back from an operator
         ident, self.next_promise = self.next_promise, self.next_promise - 1
         try:
             self.sock.send(self._stamped({"op": op, "args": encoded, "name": name, "as": ident}))
@@ -439,9 +541,10 @@ class Link:
             raise self.fail("your code sent something that is not plain data (names)")
         return found
 
-    def run_cell(self, source: str) -> list:
-        outputs = self.request({"op": "run", "source": source})
-        self.replay.append(source)
+    def run_cell(self, source: str, index: int) -> list:
+        message = {"op": "run", "source": source, "cell": index}
+        outputs = self.request(dict(message))
+        self.replay.append(message)
         return _student_outputs(outputs)
 
     # -- values --------------------------------------------------------------------------------
@@ -452,9 +555,10 @@ class Link:
         if type(obj) is Remote:
             if obj._generation != self.generation:
                 raise StudentGone("an object your code made before it was restarted is gone")
+            self.sent_handles[obj._ident] = obj
             return {"h": obj._ident}
         if callable(obj):
-            ident = len(self.callbacks) + 1
+            ident, self.next_callback = self.next_callback, self.next_callback + 1
             self.callbacks[ident] = obj
             return {"c": ident}
         raise TypeError(f"a test passed a {type(obj).__name__} to student code, which only takes plain data")
@@ -468,20 +572,26 @@ class Link:
             return self.callbacks[ident]
         raise wire.WireError("an unknown function")
 
-    def write_back(self, changes, containers: list) -> None:
+    def write_back(self, changes, containers: list, sent: dict) -> None:
         """Make the in-place changes the student's code made to lists, dicts and arrays a test passed."""
         if not changes:
             return
         if type(changes) is not list:
             raise wire.WireError("in-place changes that are not a list")
 
+        foreign: list[str] = []  # what the student tried to put in that is not data
+
         def resolve(tag, ident):
             if tag == "r":
                 if not 0 <= ident < len(containers):
                     raise wire.WireError("a reference to an unknown argument")
                 return containers[ident]
-            return self.resolve(tag, ident)
+            if tag == "h" and ident in sent:  # an object the test itself put there, moved around
+                return sent[ident]
+            foreign.append("object" if tag == "h" else "function")
+            return None
 
+        decoded = []
         for change in changes:
             if type(change) is not list or len(change) != 2 or type(change[0]) is not int:
                 raise wire.WireError("an in-place change that is not [position, contents]")
@@ -490,6 +600,15 @@ class Link:
             target, new = containers[change[0]], wire.decode(change[1], resolve)
             if type(new) is not type(target):
                 raise wire.WireError("an in-place change of the wrong type")
+            if foreign:  # nothing of this call's changes is made: only data flows into a test's values
+                kind = {list: "list", dict: "dict"}.get(type(target), "array")
+                raise _error_class(TypeError)(
+                    "TypeError",
+                    f"your function put one of its own objects into the test's {kind} argument: "
+                    "put numbers or arrays there",
+                )
+            decoded.append((target, new))
+        for target, new in decoded:
             if type(target) is list:
                 target[:] = new
             elif type(target) is dict:
@@ -501,34 +620,56 @@ class Link:
     def student_error(self, described) -> BaseException:
         if (
             type(described) is not list
-            or len(described) != 3
+            or len(described) not in (3, 4)
             or type(described[0]) is not str
             or type(described[1]) is not str
             or type(described[2]) is not bool
+            or (len(described) == 4 and type(described[3]) is not str)
         ):
             return self.fail("your code sent something that is not plain data (an error)")
         name, message, is_exception = described[0][:100], described[1][:2000], described[2]
+        if len(described) == 4 and described[3]:
+            # where in the student's own code it was raised: their function, cell, line and its text
+            message = f"{message} [raised {described[3][:WHERE_LIMIT]}]".lstrip()
         if not is_exception:
-            return StudentAbort(name, message)
+            return _named_error(StudentAbort, name)(name, message)
         known = KNOWN_ERRORS.get(name)
         if known is None:
-            return StudentError(name, message)
+            return _named_error(StudentError, name)(name, message)
         return _error_class(known)(name, message)
 
     def serve_callback(self, request: dict) -> None:
         """The student's code called a function the test passed to it: call it here, send the result."""
+        called = request.get("args")
+        if type(called) is not list or len(called) != 3 or type(called[0]) is not dict:
+            raise wire.WireError("a malformed call of the test's function")
+        # checked before its arguments are decoded: an expired function costs the judge nothing
+        if type(called[0].get("c")) is not int or called[0]["c"] not in self.callbacks:
+            self.sock.send({"err": "an expired function: the test that passed it has ended"})
+            return
+        objects: list = []
+
+        def resolve(tag, ident):  # a test's function is given data only, never an object of the student's
+            if tag == "h":
+                objects.append(ident)
+                return None
+            return self.resolve(tag, ident)
+
         try:
-            target, args, kwargs = wire.decode(request.get("args"), self.resolve)
+            target, args, kwargs = wire.decode(called, resolve)
             if not callable(target) or type(args) is not list or type(kwargs) is not dict:
                 raise wire.WireError("a malformed call of the test's function")
             if not all(type(k) is str for k in kwargs):
                 raise wire.WireError("a malformed call of the test's function")
         except (wire.WireError, TypeError, ValueError) as error:
             raise wire.WireError(str(error)) from None
+        if objects:
+            self.sock.send({"err": "an object of your code as an argument: pass it numbers or arrays"})
+            return
         try:
             result = target(*args, **kwargs)
             reply = {"ok": self.encode(result, [])}
-        except (StudentGone, CellTimeout, StudentAbort):
+        except (StudentGone, CellTimeout):
             raise
         except Exception as error:  # noqa: BLE001 - the student sees only the type of what went wrong
             reply = {"err": type(error).__name__}
@@ -551,6 +692,20 @@ def _error_class(known: type) -> type:
     if known not in _error_classes:
         _error_classes[known] = type(known.__name__, (StudentError, known), {})
     return _error_classes[known]
+
+
+_named: dict[tuple[type, str], type] = {}
+
+
+def _named_error(base: type, name: str) -> type:
+    """A subclass of `base` that bears the student's exception's name (`type(e).__name__` in a
+    test's message then says "SystemExit" or "MyError", never a class of ours)."""
+    key = (base, name if name.isidentifier() else "Error")
+    if key not in _named:
+        if len(_named) >= 256:  # a student inventing names by the thousand
+            return base
+        _named[key] = type(key[1], (base,), {"__module__": "builtins"})
+    return _named[key]
 
 
 def _test_environment():
@@ -608,7 +763,7 @@ def _convert(kind: str, result_type: type):
     def convert(self):
         value = self._link.op("convert", [self], kind)
         if type(value) is not result_type:
-            raise TypeError(f"{kind}() of a student object gave a {type(value).__name__}")
+            raise TypeError(f"{kind}() of an object of your code gave a {type(value).__name__}, not a {kind}")
         return value
 
     return convert
@@ -622,6 +777,9 @@ class Remote:
     """
 
     __slots__ = ("_link", "_ident", "_generation", "__weakref__")
+    # How messages name it, in the student's words (`type(x).__name__` reads the same, without "an"):
+    # a value the student's code made that is not plain data (a number, an array, a list ...).
+    _kind_for_messages = "an object of your code"
     # numpy defers to the reflected operators: array + remote and array @ remote call __radd__ and
     # __rmatmul__ (one request), instead of making an object array of one request per entry
     __array_ufunc__ = None
@@ -678,6 +836,7 @@ for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul"
     _dunder = _name.rstrip("_")
     setattr(Remote, f"__{_dunder}__", _binary(_name))
     setattr(Remote, f"__r{_dunder}__", _binary(_name, reflected=True))
+Remote.__name__ = Remote.__qualname__ = "object of your code"  # what `got {type(x).__name__}` says
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors import Preprocessor
+from nbgrader.preprocessors import ClearHiddenTests
 from traitlets import Bool, Float, Integer, Unicode
 
 
@@ -47,6 +48,8 @@ class ScrubHiddenText(Preprocessor):
     def preprocess(self, nb, resources):
         hidden = set()
         for cell in nb.cells:
+            if not _locked(cell):  # a student's text that looks like a marker is only text
+                continue
             inside = False
             for line in cell.source.splitlines():
                 if self.begin in line or self.end in line:
@@ -58,6 +61,22 @@ class ScrubHiddenText(Preprocessor):
                 for output in cell.get("outputs", []):
                     _scrub(output, sorted(hidden, key=len, reverse=True))
         return nb, resources
+
+
+class ClearLockedHiddenTests(ClearHiddenTests):
+    """nbgrader's ClearHiddenTests, on the locked cells only (the instructor's, restored from the
+    source). A student's cell that holds "### BEGIN HIDDEN TESTS" (unmatched, or in an answer) is
+    the student's text: nbgrader would raise on it and stop feedback for the whole class."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if not _locked(cell):
+            return cell, resources
+        return super().preprocess_cell(cell, resources, index)
+
+
+def _locked(cell) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("locked") or meta.get("grade")) and not meta.get("solution")
 
 
 def _scrub(node, hidden):
@@ -184,6 +203,9 @@ class SandboxExecute(Preprocessor):
     wall_time = Float(120.0, help="seconds per notebook").tag(config=True)
     cpu_time = Integer(120, help="CPU seconds per student process").tag(config=True)
     memory_bytes = Integer(2 * 1024**3, help="address space per student process").tag(config=True)
+    judge_memory_bytes = Integer(1536 * 1024**2, help="address space of the judge (the tests' process)").tag(
+        config=True
+    )
     processes = Integer(64, help="processes and threads of the student at once").tag(config=True)
 
     def preprocess(self, nb, resources):
@@ -194,6 +216,7 @@ class SandboxExecute(Preprocessor):
             wall_time=self.wall_time,
             cpu_time=self.cpu_time,
             memory_bytes=self.memory_bytes,
+            judge_memory_bytes=self.judge_memory_bytes,
             processes=self.processes,
         )
         code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]

@@ -42,6 +42,7 @@ HERE = Path(__file__).resolve().parent
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 OK, TIMEOUT, DIED = "ok", "timeout", "grader error"  # DIED: the judge ended early (ours to fix, retried once)
+MEMORY = "memory limit"  # the judge passed its memory limit: the student's code made the tests hold too much
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Limits:
     file_bytes: int = 16 * 1024**2  # largest file the student's code may write (in its private /tmp)
     tmp_bytes: int = 64 * 1024**2  # size of the student's private /tmp
     output_bytes: int = 20_000  # printed text kept per cell
+    judge_memory_bytes: int = 1536 * 1024**2  # address space of the judge (RLIMIT_AS, set by the judge itself)
 
 
 @dataclass
@@ -187,8 +189,8 @@ class Zygote:
         fd = theirs.fileno()
         if kind == "student":  # the whole student sandbox: a student, its zygote and forks
             self.cgroups = _Cgroups(limits.processes + 8, limits.memory_bytes + limits.tmp_bytes + 512 * 1024**2)
-        else:
-            self.cgroups = _Cgroups(64, None)
+        else:  # the judge zygote and its judge (its RLIMIT_AS bounds each; the watch bounds both)
+            self.cgroups = _Cgroups(64, limits.judge_memory_bytes + ZYGOTE_ALLOWANCE)
         if isolate:
             command = [*_bwrap_args(kind, limits), "--", sys.executable, f"/sandbox/{kind}.py", "zygote", str(fd)]
             env = None
@@ -359,14 +361,29 @@ def run_notebook(cells: list[dict], limits: Limits = Limits(), *, preamble: str 
         channel.send({"cells": cells, "limits": asdict(limits), "preamble": preamble})
         _send_socket(channel, student_pid[1])
         deadline = start + limits.wall_time
+        next_look = time.monotonic() + WATCH_INTERVAL
         while True:
             try:
-                message = channel.receive(min(deadline, time.monotonic() + WATCH_INTERVAL))
+                message = channel.receive(min(deadline, next_look))
             except wire.Deadline:
                 if time.monotonic() >= deadline:
                     raise
+                message = None
+            if time.monotonic() >= next_look:  # the watch: both sandboxes' whole memory
+                next_look = time.monotonic() + WATCH_INTERVAL
                 if _memory_of(student_zygote.process.pid) > limits.memory_bytes + ZYGOTE_ALLOWANCE:
                     student_zygote.kill(student_pid[0])  # the judge sees the process end, and replaces it
+                judge_memory = _memory_of(judge_zygote.process.pid)
+                result.phases["judge_peak_bytes"] = max(result.phases.get("judge_peak_bytes", 0), judge_memory)
+                if judge_memory > limits.judge_memory_bytes + ZYGOTE_ALLOWANCE:
+                    judge_zygote.kill(judge_pid)
+                    result.status = MEMORY
+                    result.detail = (
+                        f"grading this notebook held more than {limits.judge_memory_bytes // 1024**2} MB "
+                        "(the tests were made to keep too much of what your code sent)"
+                    )
+                    break
+            if message is None:
                 continue
             if "cell" in message:
                 result.outputs[int(message["cell"])] = message["outputs"]
@@ -375,7 +392,11 @@ def run_notebook(cells: list[dict], limits: Limits = Limits(), *, preamble: str 
                 student_pid = _send_new_student(student_zygote, channel, send=True)
             elif message.get("done"):
                 result.status = OK
-                result.phases = {"start": forked - start, **message.get("seconds", {})}
+                result.phases.update({"start": forked - start, **message.get("seconds", {})})
+                if type(message.get("judge_peak_bytes")) is int:  # the judge's own maximum resident size
+                    result.phases["judge_peak_bytes"] = max(
+                        result.phases.get("judge_peak_bytes", 0), message["judge_peak_bytes"]
+                    )
                 break
     except wire.Deadline:
         result.status, result.detail = TIMEOUT, f"the notebook ran longer than {limits.wall_time:g} s"

@@ -21,6 +21,7 @@ import contextlib
 import ctypes
 import io
 import json
+import linecache
 import operator
 import os
 import resource
@@ -233,6 +234,8 @@ class Server:
         self.namespace = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": _Shell}
         self.pending_out = ""  # printed by pipelined operators, sent with the next reply
         self.pid = os.getpid()
+        self.received: dict[int, int] = {}  # id(object) -> the judge's handle for it, during one request
+        self.reusing = False  # True while changed() encodes: objects the judge sent keep its handles
 
     # -- the loop ------------------------------------------------------------------------------
     def serve(self) -> None:
@@ -268,7 +271,7 @@ class Server:
         except BaseException as error:  # noqa: BLE001 - anything the student's code raised
             if keep_as is not None:
                 self.handles[keep_as] = _Failed(error)
-            reply = {"err": _describe(error)}
+            reply = {"err": _describe(error, where=message.get("op") != "run")}
         finally:
             sys.stdout, sys.stderr = saved
         if keep_as is not None:
@@ -279,11 +282,14 @@ class Server:
     def dispatch(self, message: dict, keep_as=None) -> dict:
         op = message["op"]
         if op == "run":
-            return {"ok": self.encode(self.run_cell(message["source"]))}
+            cell = message.get("cell")
+            name = f"<cell {cell + 1}>" if type(cell) is int and cell >= 0 else "<cell>"
+            return {"ok": self.encode(self.run_cell(message["source"], name))}
         if op == "names":
             found = {name: self.namespace[name] for name in message["names"] if name in self.namespace}
             return {"ok": self.encode(found)}
         containers: list = []  # the lists, dicts and arrays passed in, as the judge numbered them
+        self.received = {}
         value = self.decode(message.get("args", []), containers)
         before = [_snapshot(c, containers) for c in containers]
         if op == "call":
@@ -314,23 +320,27 @@ class Server:
         if keep_as is not None:
             self.handles[keep_as] = result
             return {}
-        return {"ok": self.encode(result), "w": self.changed(containers, before)}
+        changed = self.changed(containers, before)
+        self.received = {}
+        return {"ok": self.encode(result), "w": changed}
 
     # -- cells ---------------------------------------------------------------------------------
-    def run_cell(self, source: str) -> list:
+    def run_cell(self, source: str, name: str = "<cell>") -> list:
         """Execute one cell; its outputs in notebook form (the last expression's value included)."""
         outputs, capture = [], sys.stdout
+        # its lines for tracebacks (and for the line an error of a test call quotes)
+        linecache.cache[name] = (len(source), None, source.splitlines(True), name)
         try:
-            tree = ast.parse(source, "<cell>")
+            tree = ast.parse(source, name)
             last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-            exec(compile(tree, "<cell>", "exec"), self.namespace)
+            exec(compile(tree, name, "exec"), self.namespace)
             if last is not None:
-                value = eval(compile(ast.Expression(last.value), "<cell>", "eval"), self.namespace)
+                value = eval(compile(ast.Expression(last.value), name, "eval"), self.namespace)
                 if value is not None:
                     outputs.append({"output_type": "execute_result", "text": repr(value)[:10000]})
         except BaseException as error:  # noqa: BLE001
-            name, message, _ = _describe(error)
-            lines = traceback.format_exception(type(error), error, error.__traceback__)
+            name, message, _ = _describe(error)[:3]
+            lines = _student_traceback(error)
             outputs.append({"output_type": "error", "ename": name, "evalue": message, "traceback": lines[-20:]})
         printed = capture.text() if isinstance(capture, _Capture) else ""
         capture.parts, capture.size, capture.dropped = [], 0, 0
@@ -345,6 +355,8 @@ class Server:
     def handle_of(self, obj):
         if isinstance(obj, Callback):
             return {"c": obj._id}
+        if self.reusing and id(obj) in self.received:  # the judge's own proxy of it, in an in-place change
+            return {"h": self.received[id(obj)]}
         ident = self.next_handle
         self.next_handle += 1
         self.handles[ident] = obj
@@ -356,6 +368,7 @@ class Server:
                 found = self.handles[ident]
                 if type(found) is _Failed:  # the result of a pipelined operator that raised
                     raise found.error
+                self.received[id(found)] = ident
                 return found
             if tag == "c":
                 return Callback(ident, self)
@@ -372,11 +385,17 @@ class Server:
         if not containers:
             return []
         refs = {id(c): i for i, c in enumerate(containers)}
-        return [
-            [i, wire.encode(c, self.handle_of, refs=refs)]
-            for i, c in enumerate(containers)
-            if _snapshot(c, containers) != before[i]
-        ]
+        # an object the judge passed in keeps the judge's handle (it may move it); anything new gets
+        # a new handle, which the judge refuses inside its own containers
+        self.reusing = True
+        try:
+            return [
+                [i, wire.encode(c, self.handle_of, refs=refs)]
+                for i, c in enumerate(containers)
+                if _snapshot(c, containers) != before[i]
+            ]
+        finally:
+            self.reusing = False
 
     def callback(self, ident: int, args: tuple, kwargs: dict):
         """Ask the judge to call its function `ident`; serve the judge's own requests meanwhile."""
@@ -386,7 +405,14 @@ class Server:
             if message is None:
                 continue
             if "err" in message:
-                raise RuntimeError(f"the test's function raised {str(message['err'])[:200]}")
+                error = str(message["err"])[:200]
+                if error.startswith("an expired function"):
+                    raise RuntimeError(
+                        "the test's function cannot be called any more: the test that passed it has ended"
+                    )
+                if error.startswith("an object of your code"):
+                    raise TypeError(f"the test's function was given {error}")
+                raise RuntimeError(f"the test's function raised {error}")
             return self.decode(message.get("ok"), [])
 
 
@@ -396,6 +422,8 @@ def _snapshot(container, containers: list):
         return [_entry(item, containers) for item in container]
     if type(container) is dict:
         return [(_entry(k, containers), _entry(v, containers)) for k, v in container.items()]
+    if container.dtype.kind == "O":  # an object array of numbers: its entries, not its pointers
+        return (container.shape, [_entry(item, containers) for item in container.ravel().tolist()])
     return (container.dtype.str, container.shape, container.tobytes())
 
 
@@ -433,13 +461,51 @@ def _test_environment(env):
         yield
 
 
-def _describe(error: BaseException) -> list:
-    """[type name, message, is-an-Exception] of an exception, bounded, whatever its __str__ does."""
+def _describe(error: BaseException, where: bool = False) -> list:
+    """[type name, message, is-an-Exception(, where)] of an exception, bounded, whatever its
+    __str__ does. where: the innermost line of the student's own cells that the traceback passes
+    ("in your function f (cell 3, line 7: `return x[i]`)"), plain text; "" if none."""
     try:
         message = str(error)[:2000]
     except BaseException:  # noqa: BLE001
         message = "(its message could not be shown)"
-    return [str(type(error).__name__)[:100], message, isinstance(error, Exception)]
+    described = [str(type(error).__name__)[:100], message, isinstance(error, Exception)]
+    if where:
+        try:
+            described.append(_where(error.__traceback__))
+        except BaseException:  # noqa: BLE001 - a traceback the student's code tampered with
+            described.append("")
+    return described
+
+
+def _student_traceback(error: BaseException) -> list:
+    """The traceback of an error in a student cell, with only the student's own frames."""
+    try:
+        frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.startswith("<cell")]
+        lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)] if frames else []
+        return lines + traceback.format_exception_only(type(error), error)
+    except BaseException:  # noqa: BLE001 - an error whose traceback or message cannot be shown
+        name, message = _describe(error)[:2]
+        return [f"{name}: {message}\n"]
+
+
+def _where(tb) -> str:
+    found = None
+    for _ in range(1000):
+        if tb is None:
+            break
+        code = tb.tb_frame.f_code
+        if type(code.co_filename) is str and code.co_filename.startswith("<cell "):
+            found = (code.co_name, code.co_filename, tb.tb_lineno)
+        tb = tb.tb_next
+    if found is None:
+        return ""
+    function, filename, line = found
+    text = linecache.getline(filename, line).strip()[:200]
+    place = f"{filename.strip('<>')}, line {line}" + (f": `{text}`" if text else "")
+    if function in ("<module>", "<lambda>"):
+        return f"in your code ({place})"
+    return f"in your function {function} ({place})"
 
 
 if __name__ == "__main__":

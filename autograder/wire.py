@@ -10,11 +10,14 @@ sends is treated as hostile bytes. The judge rebuilds plain data from them and n
     dict                                 {"d": [[key, value], ...]}   (keys: hashable data)
     numpy array (numeric or bool dtype)  {"a": [dtype, shape, base64 bytes]}  -> a plain ndarray
     numpy scalar (same dtypes)           {"n": [dtype, base64 bytes]}
+    object array of plain numbers        {"o": [shape, [items]]}  (items: bool, int, float only)
     a student object                     {"h": id}   (a handle: it stays in the student's process)
     a judge function                     {"c": id}   (a callback: it stays in the judge's process)
 
 No pickle, no code, no subclasses; sizes, nesting depth and the number of items are bounded.
-A frame is a 4-byte big-endian length and that many bytes of UTF-8 JSON.
+A frame is a 4-byte big-endian length and that many bytes of UTF-8 JSON. Before a frame is
+parsed, its length and its count of structural bytes ('[', '{' and ',', counted in C) are checked:
+a 64 MB frame of `[{},{},...]` is refused before `json.loads` builds 16 million dicts.
 """
 
 from __future__ import annotations
@@ -29,6 +32,11 @@ import time
 MAX_FRAME = 64 * 1024 * 1024  # bytes in one message (a 1 GB array does not cross)
 MAX_DEPTH = 64  # nesting of lists, tuples and dicts
 MAX_ITEMS = 4_000_000  # values in one message, array elements counted as one value each
+# '[', '{' and ',' bytes in one frame, counted before parsing: json.loads costs about 100 bytes of
+# memory per such byte at worst ([{},{},...]), so a frame costs at most ~100 MB more than its
+# size. Honest frames are far below: a list of 100,000 handles has 200,000.
+MAX_STRUCTURE = 1_000_000
+MAX_OBJECT_ITEMS = 1_000_000  # entries of an object-dtype array (each crosses as a JSON value)
 DTYPES = {  # numeric and bool dtypes only, little-endian or byte-order free
     "|b1", "|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8", "<f2", "<f4", "<f8", "<c8", "<c16",
 }  # fmt: skip
@@ -89,8 +97,13 @@ class Connection:
         if size > MAX_FRAME:
             raise WireError(f"a message of {size} bytes is larger than the limit of {MAX_FRAME}")
         self._have(HEADER.size + size, deadline)
-        raw = bytes(self.buffer[HEADER.size : HEADER.size + size])
-        del self.buffer[: HEADER.size + size]
+        end = HEADER.size + size
+        structure = sum(self.buffer.count(mark, HEADER.size, end) for mark in (b"[", b"{", b","))  # no copy
+        if structure > MAX_STRUCTURE:
+            del self.buffer[:end]
+            raise WireError(f"a message of more than {MAX_STRUCTURE} values")
+        raw = bytes(self.buffer[HEADER.size : end])
+        del self.buffer[:end]
         try:
             return json.loads(raw)
         except (ValueError, RecursionError) as error:
@@ -164,9 +177,22 @@ def encode(value, handle_of, track: list | None = None, refs: dict | None = None
                 value = numpy.ndarray.view(value, numpy.ndarray)
             data = numpy.ascontiguousarray(value).tobytes()
             return {"a": [_dtype_name(value.dtype), list(value.shape), base64.b64encode(data).decode()]}
+        if isinstance(value, numpy.ndarray) and value.dtype.kind == "O" and value.size <= MAX_OBJECT_ITEMS:
+            items = [_plain_number(item, numpy) for item in value.ravel().tolist()]
+            if all(type(item) in (bool, int, float) for item in items):
+                if track is not None:
+                    track.append(value)
+                return {"o": [list(value.shape), items]}
         if isinstance(value, numpy.generic) and kind.__module__ == "numpy" and _dtype_name(value.dtype) in DTYPES:
             return {"n": [_dtype_name(value.dtype), base64.b64encode(value.tobytes()).decode()]}
     return handle_of(value)
+
+
+def _plain_number(item, numpy):
+    """A numpy bool, integer or float scalar as the Python number it holds; anything else as it is."""
+    if isinstance(item, numpy.generic) and type(item).__module__ == "numpy" and item.dtype.kind in "biuf":
+        return item.item()
+    return item
 
 
 def decode(message, resolve, track: list | None = None, *, limit=MAX_ITEMS):
@@ -220,6 +246,11 @@ def _decode(node, resolve, depth, budget, track=None):
     if tag == "n" and type(body) is list and len(body) == 2:
         array = _decode_array(body[0], [], body[1], budget=budget)
         return array[()]  # a numpy scalar of exactly that dtype
+    if tag == "o" and type(body) is list and len(body) == 2:
+        array = _decode_objects(*body, budget=budget)
+        if track is not None:
+            track.append(array)
+        return array
     if tag in ("h", "c", "r") and type(body) is int:
         return resolve(tag, body)
     raise WireError("not a value")
@@ -247,6 +278,25 @@ def _decode_array(dtype, shape, data, *, budget):
     return numpy.frombuffer(raw, dtype=dt).reshape(shape).copy()  # a plain, writable ndarray
 
 
+def _decode_objects(shape, items, *, budget):
+    """An object-dtype array of plain Python numbers (bool, int, float): nothing else may be inside."""
+    numpy = _numpy()
+    if type(shape) is not list or len(shape) > 32 or any(type(n) is not int or n < 0 for n in shape):
+        raise WireError("an array with an invalid shape")
+    if type(items) is not list or len(items) != math.prod(shape) or len(items) > MAX_OBJECT_ITEMS:
+        raise WireError("an array whose items do not match its shape")
+    budget[0] -= len(items)
+    if budget[0] < 0:
+        raise WireError("too many values in one message")
+    for item in items:
+        kind = type(item)
+        if kind not in (bool, int, float) or (kind is int and item.bit_length() > 64):
+            raise WireError("an object array holding something other than numbers")
+    array = numpy.empty(len(items), dtype=object)
+    array[:] = items
+    return array.reshape(shape)
+
+
 def _hashable_data(key) -> bool:
     if key is None or type(key) in (bool, int, float, str):
         return True
@@ -272,3 +322,40 @@ def _numpy():
             numpy = None
         _np.append(numpy)
     return _np[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Text from the student's side: any string is shown, never breaks a notebook, a page or a file
+
+_ESCAPED = {i: f"\\x{i:02x}" for i in range(32) if chr(i) not in "\t\n\r"}
+_ESCAPED[0x7F] = "\\x7f"
+MAX_LINE = 10_000  # characters of one line of a student's text kept in the graded notebook
+
+
+def clean_text(text: str, limit: int | None = None, line_limit: int = MAX_LINE) -> str:
+    """`text` that encodes as UTF-8 and holds no control character (they are shown escaped:
+    a lone surrogate as \\udc80, NUL as \\x00), with lines longer than `line_limit` cut and
+    the whole cut at `limit` characters; each cut says how much was dropped."""
+    if type(text) is not str:
+        text = str(text)
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + f"\n... {len(text) - limit} more characters dropped ...\n"
+    if not text.isascii() or not text.isprintable():
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8").translate(_ESCAPED)
+    if len(text) > line_limit and any(len(line) > line_limit for line in text.split("\n")):
+        text = "\n".join(
+            line if len(line) <= line_limit else line[:line_limit] + f" ... ({len(line) - line_limit} more characters)"
+            for line in text.split("\n")
+        )
+    return text
+
+
+def clean_strings(node, limit: int | None = None):
+    """Every string inside a JSON-like value (dicts, lists) cleaned (clean_text), in a new value."""
+    if type(node) is str:
+        return clean_text(node, limit)
+    if type(node) is list:
+        return [clean_strings(item, limit) for item in node]
+    if type(node) is dict:
+        return {clean_text(str(key)): clean_strings(value, limit) for key, value in node.items()}
+    return node

@@ -61,7 +61,7 @@ def test_floats_accepts_any_array_like_of_the_shape(helpers, array):
         (np.ones(3, dtype=complex), "real numbers"),
         ([1.0, [2.0, 3.0]], "ragged"),
         (np.array([1.0, "a"], dtype=object), "something other than numbers"),
-        (Remote(), "an object of your own class"),
+        (Remote(), "an object of your code"),
         ("1.0", "got a str"),
         (None, "got a NoneType"),
         (np.ones(4), "has shape (4,), expected (3,)"),
