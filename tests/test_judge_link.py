@@ -66,7 +66,8 @@ LOCKED = [
     # 2: a new object into the test's dict: refused, the dict unchanged
     'd = {"a": 1.0}\ntry:\n    put_new_object(d)\nexcept TypeError as e:\n    print("E:", e)\nprint(d)',
     # 3: objects the test put in may be moved
-    "a, b = make(), make()\nitems = [a, b, 1.0]\nmove_objects(items)\nprint(items[0] == 1.0, items[1] is b, items[2] is a)",
+    "a, b = make(), make()\nitems = [a, b, 1.0]\nmove_objects(items)\n"
+    "print(items[0] == 1.0, items[1] is b, items[2] is a)",
     # 4: a test's function never receives an object of the student's
     "print(call_with_object(lambda z: float(z.sum())))",
     # 5: a kept test function expired (called from the next, student, cell)
@@ -123,7 +124,8 @@ def test_an_error_says_where_the_students_code_raised_it(outputs):
     (error,) = outputs[7]
     assert error["ename"] == "IndexError"
     line = STUDENT.splitlines().index("    return x[10]") + 1
-    assert error["evalue"] == f"list index out of range [raised in your function index_it (cell 2, line {line}: `return x[10]`)]"
+    where = f"[raised in your function index_it (cell 2, line {line}: `return x[10]`)]"
+    assert error["evalue"] == f"list index out of range {where}"
 
 
 def test_every_student_exception_is_an_exception_under_its_own_name(outputs):

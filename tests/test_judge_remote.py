@@ -47,4 +47,5 @@ def test_an_array_on_the_left_sends_one_reflected_operator(expression, name):
     assert len(link.sent) == 1
     op, sent_name, types = link.sent[0]
     assert (op, sent_name) == ("binary", name)
-    assert types[1] == judge.Remote.__name__ and types[0] in ("ndarray", "float64")  # the array (or number) first, as written
+    # the array (or number) first, as written
+    assert types[1] == judge.Remote.__name__ and types[0] in ("ndarray", "float64")
