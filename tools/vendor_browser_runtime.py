@@ -97,23 +97,27 @@ def expected_files() -> dict[str, str]:
     return files
 
 
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def check() -> list[str]:
     """The problems of the vendored runtime, as sentences (empty when every file is the pinned one)."""
     problems = []
     for name, digest in expected_files().items():
         path = PYODIDE_DIR / name
         if not path.is_file():
-            problems.append(f"{path.relative_to(ROOT)} is missing")
+            problems.append(f"{_shown(path)} is missing")
         elif sha256(path) != digest:
-            problems.append(f"{path.relative_to(ROOT)} is not the pinned file (sha256 differs)")
+            problems.append(f"{_shown(path)} is not the pinned file (sha256 differs)")
     if len(expected_files()) == len(PYODIDE_CORE):
         problems.append("pyodide-lock.json is missing or not the pinned one, so the wheels cannot be checked")
     for name in ("codemirror.js", "LICENSES.txt"):
         if not (EDITOR_DIR / name).is_file():
-            problems.append(f"{(EDITOR_DIR / name).relative_to(ROOT)} is missing")
+            problems.append(f"{_shown(EDITOR_DIR / name)} is missing")
     for name in (NOTICES, "MPL-2.0.txt", *(f"{w}-LICENSE.txt" for w in WHEELS)):
         if not (PYODIDE_DIR / name).is_file():
-            problems.append(f"{(PYODIDE_DIR / name).relative_to(ROOT)} is missing (a licence notice)")
+            problems.append(f"{_shown(PYODIDE_DIR / name)} is missing (a licence notice)")
     return problems
 
 

@@ -134,7 +134,11 @@ def page_body(notebook: dict, assignment: str, highlight) -> tuple[str, str]:
     body = (
         f'<section class="bp-notebook" id="exercise-notebook" data-assignment="{html.escape(assignment)}">'
         f"{head}{intro}{toolbar}{''.join(cells)}"
-        f'<script type="application/json" id="bp-release">{data}</script></section>'
+        f'<script type="application/json" id="bp-release">{data}</script>'
+        '<p class="bp-credits">Python on this page is <a href="../../_static/pyodide/THIRD-PARTY-NOTICES.txt">Pyodide '
+        "(MPL-2.0) with numpy (BSD-3-Clause)</a>; the editor is "
+        '<a href="../../_static/codemirror/LICENSES.txt">CodeMirror (MIT)</a>. All are served from this site.</p>'
+        "</section>"
     )
     return body, title
 
