@@ -133,10 +133,7 @@
       return new Promise((resolve) => {
         const entry = { cell, quiet, resolve: () => resolve(), started: false };
         pending.set(id, entry);
-        if (!quiet) {
-          clearOutput(cell);
-          setState(cell, "queued");
-        }
+        if (!quiet) clearOutput(cell);
         const code = cell.editor ? cell.editor.getText() : cell.releaseSource;
         worker.postMessage({ type: "run", id, code, name: "Cell " + cell.id });
       });
@@ -147,6 +144,7 @@
     function enqueue(cell, quiet) {
       const mine = generation;
       busy++;
+      if (!quiet) setState(cell, "queued");
       updateButtons();
       const step = chain.then(() => {
         if (mine !== generation) return;
