@@ -118,7 +118,7 @@ def test_answer_cells_are_editors_and_locked_cells_are_read_only(site, notebook)
         meta = cell["metadata"].get("nbgrader", {})
         expected = "test" if meta.get("grade") else "answer" if meta.get("solution") else "helpers" if meta.get("locked") else "code"
         assert kinds[cell["id"]] == expected
-    blocks = re.findall(r'data-kind="(\w+)" data-index="\d+">.*?</div>(<div class="(?:bp-editor|highlight[^"]*)")', page, re.S)
+    blocks = re.findall(r'data-kind="(\w+)" data-index="\d+">.*?</div>(?:<details[^>]*><summary>[^<]*</summary>)?(<div class="(?:bp-editor|highlight[^"]*)")', page, re.S)
     assert [("bp-editor" in b) for _, b in blocks] == [k in ("answer", "code") for k, _ in blocks]
     assert page.count('class="bp-editor"') == sum(kinds[c] in ("answer", "code") for c in kinds)
 

@@ -102,6 +102,9 @@ def page_body(notebook: dict, assignment: str, highlight) -> tuple[str, str]:
         label = LABELS[kind] + (f" · {points:g} point{'s' if points != 1 else ''}" if kind == "test" and points else "")
         if kind in ("answer", "code"):
             shown = f'<div class="bp-editor"><pre class="bp-plain">{html.escape(text)}</pre></div>'
+        elif kind == "helpers":  # long and not for reading: folded, as in the chapters' hidden cells
+            lines = text.count("\n") + 1
+            shown = f'<details class="bp-fold"><summary>Show the code ({lines} lines)</summary>{highlight(text)}</details>'
         else:
             shown = highlight(text)
         cells.append(

@@ -25,7 +25,6 @@ function create(parent, text, options) {
         indentOnInput(), bracketMatching(), indentUnit.of("    "), EditorState.tabSize.of(4),
         syntaxHighlighting(defaultHighlightStyle, { fallback: true }), python(),
         keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
-        EditorView.lineWrapping,
         EditorView.contentAttributes.of({ "aria-label": opts.label || "Python code" }),
         EditorView.updateListener.of((u) => { if (u.docChanged && opts.onChange) opts.onChange(u.state.doc.toString()); }),
       ],
