@@ -83,7 +83,9 @@ def test_the_exercises_need_no_package_that_is_not_vendored():
             if cell["cell_type"] == "code" and cell["metadata"].get("nbgrader"):  # nbgrader cells run on the page
                 text = "".join(cell["source"])
                 imported |= set(re.findall(r"^\s*(?:import|from)\s+(\w+)", text, re.M))
-    assert imported - stdlib <= set(vendor.WHEELS), f"not available in the browser: {imported - stdlib - set(vendor.WHEELS)}"
+    assert imported - stdlib <= set(vendor.WHEELS), (
+        f"not available in the browser: {imported - stdlib - set(vendor.WHEELS)}"
+    )
 
 
 def test_licence_notices_are_published(site):
@@ -116,9 +118,22 @@ def test_answer_cells_are_editors_and_locked_cells_are_read_only(site, notebook)
     assert list(kinds) == [c["id"] for c in code], "every code cell, in order"
     for cell in code:
         meta = cell["metadata"].get("nbgrader", {})
-        expected = "test" if meta.get("grade") else "answer" if meta.get("solution") else "helpers" if meta.get("locked") else "code"
+        expected = (
+            "test"
+            if meta.get("grade")
+            else "answer"
+            if meta.get("solution")
+            else "helpers"
+            if meta.get("locked")
+            else "code"
+        )
         assert kinds[cell["id"]] == expected
-    blocks = re.findall(r'data-kind="(\w+)" data-index="\d+">.*?</div>(?:<details[^>]*><summary>[^<]*</summary>)?(<div class="(?:bp-editor|highlight[^"]*)")', page, re.S)
+    blocks = re.findall(
+        r'data-kind="(\w+)" data-index="\d+">.*?</div>'  # the cell's head, then (perhaps folded) its code
+        r'(?:<details[^>]*><summary>[^<]*</summary>)?(<div class="(?:bp-editor|highlight[^"]*)")',
+        page,
+        re.S,
+    )
     assert [("bp-editor" in b) for _, b in blocks] == [k in ("answer", "code") for k, _ in blocks]
     assert page.count('class="bp-editor"') == sum(kinds[c] in ("answer", "code") for c in kinds)
 

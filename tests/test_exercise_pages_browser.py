@@ -59,7 +59,9 @@ def reference_answers(assignment: str) -> dict[str, str]:
     for cell in source["cells"]:
         if cell["metadata"].get("nbgrader", {}).get("solution") and cell["cell_type"] == "code":
             text = "".join(cell["source"])
-            lines = [line for line in text.splitlines(True) if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")]
+            lines = [
+                line for line in text.splitlines(True) if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")
+            ]
             answers[cell["id"]] = "".join(lines)
     return answers
 
@@ -242,7 +244,9 @@ def test_a_typical_mistake_shows_the_visible_tests_message(context, server):
     mutant = load_mutants(assignment)["derivative-divides-by-h"]  # forgets the 2 of the central difference
     cell_id, words = mutant["message"]
     answers = reference_answers(assignment)
-    (answer_id,) = [c["id"] for c in release(assignment)["cells"] if c["metadata"]["nbgrader"]["grade_id"] == mutant["cell"]]
+    (answer_id,) = [
+        c["id"] for c in release(assignment)["cells"] if c["metadata"]["nbgrader"]["grade_id"] == mutant["cell"]
+    ]
     page, visit = open_exercise(context, server, assignment)
     try:
         paste(page, answer_id, answers[answer_id].replace(mutant["old"], mutant["new"], 1))
@@ -318,7 +322,8 @@ def test_page_works_offline_loads_no_python_before_run_and_fits_its_column(conte
         assert not [url for url, _ in visit.statuses if "/_static/pyodide/" in url], "Pyodide loaded before Run"
         assert page.locator(".bp-editor .cm-editor").count() == sum(
             c["metadata"].get("nbgrader", {}).get("solution", False) or not c["metadata"].get("nbgrader")
-            for c in release(assignment)["cells"] if c["cell_type"] == "code"
+            for c in release(assignment)["cells"]
+            if c["cell_type"] == "code"
         )
         assert page.locator(".bp-code .highlight pre").count() > 0  # the locked cells, read-only
         overflow = page.evaluate(OVERFLOW_JS, SCROLLING_OK[device])
@@ -340,7 +345,9 @@ def test_outputs_fit_a_phone_too(context, server):
         run_all(page)
         page.evaluate("document.querySelectorAll('.bp-error details').forEach(d => d.open = true)")
         overflow = page.evaluate(OVERFLOW_JS, SCROLLING_OK["phone"])
-        page.screenshot(path=str(ARTIFACTS / "screenshots" / "phone" / f"book__{assignment}__exercise-run.png"), full_page=True)
+        page.screenshot(
+            path=str(ARTIFACTS / "screenshots" / "phone" / f"book__{assignment}__exercise-run.png"), full_page=True
+        )
         requests = [url for url, _ in visit.statuses]
     finally:
         page.close()

@@ -180,8 +180,13 @@ def bundle_editor() -> None:
         for key in sorted(k for k in lock if k.startswith("node_modules/") and "esbuild" not in k):
             folder = work / key
             licence = next((p for p in sorted(folder.glob("*")) if p.name.upper().startswith("LICEN")), None)
-            notices += [f"{key[len('node_modules/'):]} {lock[key]['version']} ({lock[key].get('license', '?')})", ""]
-            notices += [licence.read_text().strip() if licence else "(no licence file in the package)", "", "-" * 70, ""]
+            notices += [f"{key[len('node_modules/') :]} {lock[key]['version']} ({lock[key].get('license', '?')})", ""]
+            notices += [
+                licence.read_text().strip() if licence else "(no licence file in the package)",
+                "",
+                "-" * 70,
+                "",
+            ]
         EDITOR_DIR.mkdir(parents=True, exist_ok=True)
         shutil.copy(work / "codemirror.js", EDITOR_DIR / "codemirror.js")
         (EDITOR_DIR / "LICENSES.txt").write_text("\n".join(notices))

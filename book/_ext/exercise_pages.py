@@ -104,14 +104,16 @@ def page_body(notebook: dict, assignment: str, highlight) -> tuple[str, str]:
             shown = f'<div class="bp-editor"><pre class="bp-plain">{html.escape(text)}</pre></div>'
         elif kind == "helpers":  # long and not for reading: folded, as in the chapters' hidden cells
             lines = text.count("\n") + 1
-            shown = f'<details class="bp-fold"><summary>Show the code ({lines} lines)</summary>{highlight(text)}</details>'
+            shown = (
+                f'<details class="bp-fold"><summary>Show the code ({lines} lines)</summary>{highlight(text)}</details>'
+            )
         else:
             shown = highlight(text)
         cells.append(
             f'<div class="bp-cell bp-code bp-{kind}" data-cell-id="{cell_id}" data-kind="{kind}" data-index="{index}">'
             f'<div class="bp-cell-head"><span class="bp-label">{label}</span>'
             f'<button type="button" class="bp-run-cell" disabled>Run</button></div>'
-            f"{shown}<div class=\"bp-output\" aria-live=\"polite\"></div></div>"
+            f'{shown}<div class="bp-output" aria-live="polite"></div></div>'
         )
     data = json.dumps(notebook, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
     toolbar = (
@@ -158,7 +160,8 @@ def _check_runtime(app):
     problems = module.check()
     if problems:
         raise ExtensionError(
-            "the vendored browser runtime is not the pinned one: " + "; ".join(problems)
+            "the vendored browser runtime is not the pinned one: "
+            + "; ".join(problems)
             + ". Restore it from git or run: python tools/vendor_browser_runtime.py pyodide"
         )
 
