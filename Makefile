@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: build test release site system-packages lint clean
+.PHONY: build test release site system-packages lint clean vendor-check
 
 build: release site
 
@@ -17,6 +17,10 @@ release: $(STAMP)
 
 site: $(STAMP) system-packages
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+
+# the exercise pages' Pyodide, numpy wheel and CodeMirror are the pinned files (the site build checks too)
+vendor-check: $(STAMP)
+	$(PY) tools/vendor_browser_runtime.py check
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check bpcourse autograder tests tools

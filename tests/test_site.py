@@ -3,13 +3,15 @@ publishes nothing from solutions/, autograder/ or tests/."""
 
 from __future__ import annotations
 
+import html
+import json
 import re
 
 import pytest
 import yaml
 
 from tests.conftest import REPO_ROOT
-from tests.secret_text import html_text, leaks, secret_lines
+from tests.secret_text import html_text, leaks, normalise, notebook_text, secret_lines
 
 
 def toc_files() -> list[str]:
@@ -48,9 +50,49 @@ def test_nothing_private_is_published(site):
     assert not sources & {"solutions", "autograder", "tests", "exercises"}
 
 
-def test_no_solution_or_hidden_test_text_on_any_page(site):
+def site_secrets() -> set[str]:
+    """Every source notebook's secret lines, less those that a release shows anyway (a solution
+    line of one exercise can be a grading helper or a hint of another, published on purpose)."""
     secrets = set().union(*(secret_lines(nb) for nb in (REPO_ROOT / "solutions").glob("*/*.ipynb")))
+    released = normalise("\n".join(notebook_text(nb) for nb in (REPO_ROOT / "exercises").glob("*/*.ipynb")))
+    return {line for line in secrets if normalise(line) not in released}
+
+
+def test_no_solution_or_hidden_test_text_on_any_page(site):
+    secrets = site_secrets()
     found = {str(p.relative_to(site)): hits for p in site.rglob("*.html") if (hits := leaks(secrets, html_text(p)))}
+    assert found == {}
+
+
+def _json_strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _json_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _json_strings(item)
+
+
+def test_no_solution_or_hidden_test_text_in_scripts_data_or_static_files(site):
+    """html_text() drops <script>, and the exercise pages carry their notebook as JSON inside one:
+    every page's whole source (entities decoded, embedded JSON decoded) and every text file of
+    the site (the pages' scripts, the search index, the vendored runtime's JSON) are searched too."""
+    secrets = site_secrets()
+    assert len(secrets) > 100, "the sources have secrets to look for"
+    found = {}
+    for path in site.rglob("*"):
+        if path.suffix not in {".html", ".js", ".json", ".txt", ".css", ".ipynb"} or not path.is_file():
+            continue
+        raw = path.read_text(errors="replace")
+        texts = [html.unescape(raw) if path.suffix == ".html" else raw]
+        for blob in re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', raw, re.S):
+            texts.append("\n".join(_json_strings(json.loads(blob))))
+        if path.suffix in {".json", ".ipynb"}:
+            texts.append("\n".join(_json_strings(json.loads(raw))))
+        if hits := sorted({hit for text in texts for hit in leaks(secrets, text)}):
+            found[str(path.relative_to(site))] = hits
     assert found == {}
 
 
