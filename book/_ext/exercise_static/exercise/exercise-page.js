@@ -262,7 +262,7 @@
         cell.element.dataset.verdict = result.ok ? "passed" : "failed";
         const verdict = document.createElement("p");
         verdict.className = "bp-verdict " + (result.ok ? "bp-passed" : "bp-failed");
-        verdict.textContent = result.ok ? "✓ Test passed" : "✗ Test failed (its message is above)";
+        verdict.textContent = result.ok ? "✓ Test passed" : "✗ Test failed: its message says why";
         cell.output.prepend(verdict);
       }
     }
@@ -322,6 +322,31 @@
     buttons.runAll.disabled = buttons.reset.disabled = buttons.download.disabled = false;
     root.dataset.python = "none";
     root.dataset.ready = "yes";
+    fitMathWhenTypeset(root);
+  }
+
+  // A display formula of a notebook is written for Jupyter's wide cells; where it is wider than
+  // this page's column it is shrunk to fit (chapters break theirs into lines; a release's text is
+  // shown as it is).
+  function fitMathWhenTypeset(root) {
+    const fit = () => {
+      for (const math of root.querySelectorAll('mjx-container[display="true"]')) {
+        if (!math.dataset.fontSize) math.dataset.fontSize = String(parseFloat(getComputedStyle(math).fontSize));
+        math.style.fontSize = math.dataset.fontSize + "px";
+        const inner = math.firstElementChild.getBoundingClientRect().width;
+        const box = math.getBoundingClientRect().width;
+        if (inner > box && inner > 0) math.style.fontSize = (Number(math.dataset.fontSize) * box / inner * 0.98) + "px";
+      }
+      root.dataset.mathFitted = "yes";
+    };
+    // measure once MathJax has typeset and its web fonts have loaded (they change the widths)
+    const whenTypeset = () => {
+      const startup = window.MathJax && window.MathJax.startup && window.MathJax.startup.promise;
+      return Promise.all([startup || Promise.resolve(), document.fonts ? document.fonts.ready : null]);
+    };
+    window.addEventListener("load", () => whenTypeset().then(fit));
+    let timer = null;
+    window.addEventListener("resize", () => { clearTimeout(timer); timer = setTimeout(fit, 100); });
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
