@@ -4,7 +4,7 @@
   included, without an error;
 - every release notebook (exercises/*/*.ipynb) runs its locked cells without an error, and its
   cells that use a stub (tagged `raises-exception`, nbval's tag, on the copy) fail with
-  NotImplementedError and nothing else (the plugin and the tagging: tests/nbval_stubs.py).
+  NotImplementedError or a test's AssertionError and nothing else (the plugin and the tagging: tests/nbval_stubs.py).
 
 Each notebook runs in a pytest subprocess on a copy of its folder (so nothing it writes lands in
 the repository) with an empty pytest configuration (so the repository's own options do not apply).
@@ -61,20 +61,9 @@ def test_solution_notebook_runs_with_its_hidden_tests(notebook, tmp_path):
     assert_passes(run_nbval(notebook, tmp_path), notebook)
 
 
-# Release notebooks whose visible tests turn a stub's NotImplementedError into another error. Each
-# entry is a defect of that exercise's test cell (solutions/), kept visible with a strict xfail: once
-# the exercise is fixed the run passes, the xfail turns into a failure, and the entry must go.
-KNOWN = {
-    "04-vectorized-gradients": "nn_epoch's visible test catches the NotImplementedError of the "
-    "two_layer_loss_and_grads stub and raises AssertionError from None instead",
-}
-
-
 def _release_params():
     for notebook in RELEASES:
-        reason = KNOWN.get(notebook.parent.name)
-        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-        yield pytest.param(notebook, id=notebook.parent.name, marks=marks)
+        yield pytest.param(notebook, id=notebook.parent.name)
 
 
 @pytest.mark.parametrize("notebook", list(_release_params()))
