@@ -125,3 +125,13 @@ def test_staged_graph_has_a_box_per_stage():
     source = nm.staged_graph("layer").source
     assert source.count("shape=box") == len(nm.STAGES)
     assert "mean over D features" in source and "(N, 1)" in source
+
+
+def test_one_pass_variance_loses_the_spread_as_chapter_7_says():
+    """07's prose: around 1e6 the one-pass variance is tens of percent off; around 1e8 it is 0."""
+    noise = 1e-2 * np.random.default_rng(1).normal(size=(1000, 1))
+    for mean, off_at_least in [(1e6, 0.1), (1e8, 0.99)]:
+        x = mean + noise
+        true = ((x - x.mean()) ** 2).mean()
+        assert abs(nm.one_pass_variance(x)[0] / true - 1) > off_at_least
+    assert abs(nm.one_pass_variance(1e4 + noise)[0] / ((noise - noise.mean()) ** 2).mean() - 1) < 1e-2
