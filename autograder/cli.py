@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import autograder
-from autograder.collect import LAYOUTS
-from autograder.course import Course, UnknownAssignment
-from autograder.deadlines import POLICIES
+from autograder.records.course import Course, UnknownAssignment
+from autograder.records.deadlines import POLICIES
+from autograder.steps.collect import LAYOUTS
 
 INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C
 
@@ -151,7 +151,7 @@ def _one_line(error: BaseException) -> str:
 
 
 def run_release(course, args) -> int:
-    from autograder.release import release
+    from autograder.steps.release import release
 
     for assignment_id in release(course, args.assignments):
         print(f"released {assignment_id} -> {course.release_dir / assignment_id}")
@@ -159,7 +159,7 @@ def run_release(course, args) -> int:
 
 
 def run_collect(course, args) -> int:
-    from autograder.collect import collect
+    from autograder.steps.collect import collect
 
     report = collect(course, args.assignment, args.source, lms=args.lms, pattern=args.pattern)
     for name, reason in report.skipped.items():
@@ -191,7 +191,7 @@ def run_roster(course, args) -> int:
         return 0
     if not args.file:
         raise ValueError("roster import needs the LMS's export: roster import FILE.csv")
-    from autograder.roster import import_roster
+    from autograder.steps.roster import import_roster
 
     fmt, entries = import_roster(course, args.file, fmt=args.format)
     print(f"imported {len(entries)} student(s) from {args.file} ({fmt} format)")
@@ -199,7 +199,7 @@ def run_roster(course, args) -> int:
 
 
 def run_adjust(course, args) -> int:
-    from autograder.adjust import adjust
+    from autograder.steps.adjust import adjust
 
     print(adjust(course, args.assignment, args.student, cell=args.cell, score=args.score, comment=args.comment,
                  clear=args.clear))  # fmt: skip
@@ -207,8 +207,8 @@ def run_adjust(course, args) -> int:
 
 
 def run_grade(course, args) -> int:
-    from autograder.grade import grade, submitted_students
-    from autograder.records import FAILED, tests_digest
+    from autograder.records.gradebook import FAILED, tests_digest
+    from autograder.steps.grade import grade, stale_students, submitted_students
 
     digest = tests_digest(course.source_notebooks(args.assignment))  # the tests this run grades with
     if not submitted_students(course, args.assignment):
@@ -242,7 +242,7 @@ def run_grade(course, args) -> int:
 
 
 def run_export(course, args) -> int:
-    from autograder.export import export
+    from autograder.steps.export import export
 
     deadlines = _deadlines(course, args, args.assignment)
     args.out = args.out or course.state / "exports" / "grades.csv"
@@ -276,7 +276,7 @@ def run_export(course, args) -> int:
 
 def _row_errors() -> int:
     """1 (after naming them) if some students' records could not be read; the others were handled."""
-    from autograder.export import ROW_ERRORS
+    from autograder.steps.rows import ROW_ERRORS
 
     for (assignment, student), reason in sorted(ROW_ERRORS.items()):
         print(f"error: {assignment} {student}: {reason}", file=sys.stderr)
@@ -295,7 +295,7 @@ def _stale_and_blank(rows) -> None:
 
 
 def _late_warnings(course, rows, deadlines) -> None:
-    from autograder.deadlines import lateness_warnings
+    from autograder.records.deadlines import lateness_warnings
 
     book = course.statuses()
     submissions = book.submissions()
@@ -306,7 +306,7 @@ def _late_warnings(course, rows, deadlines) -> None:
 
 def _deadlines(course, args, assignment_ids):
     """The config file's Deadlines with this run's --due/--extension/--late-policy/... on top."""
-    from autograder.deadlines import Deadlines
+    from autograder.records.deadlines import Deadlines
 
     deadlines = Deadlines(config=course.nbgrader_config())
     ids = assignment_ids or sorted({a for a, _ in course.statuses().all()})
@@ -326,7 +326,7 @@ def _deadlines(course, args, assignment_ids):
 
 
 def run_report(course, args) -> int:
-    from autograder.report import report
+    from autograder.steps.report import report
 
     text, plot = report(course, args.assignment, args.out)
     print(text)
@@ -335,14 +335,14 @@ def run_report(course, args) -> int:
 
 
 def run_explain(course, args) -> int:
-    from autograder.explain import explain
+    from autograder.steps.explain import explain
 
     print(explain(course, args.assignment, args.student))
     return 0
 
 
 def run_similarity(course, args) -> int:
-    from autograder.similarity import similarity
+    from autograder.steps.similarity import similarity
 
     pairs, out, compared = similarity(course, args.assignment, args.out, threshold=args.threshold,
                                       shared=args.shared)  # fmt: skip
@@ -356,7 +356,7 @@ def run_similarity(course, args) -> int:
 
 
 def run_check(course, args) -> int:
-    from autograder.check import check
+    from autograder.steps.check import check
 
     report = check(course, args.notebook, assignment_id=args.assignment, sandbox=not args.unsafe_no_sandbox)
     print(report.text())
@@ -374,8 +374,8 @@ def _fraction(text: str) -> float:
 
 
 def run_feedback(course, args) -> int:
-    from autograder.deadlines import lateness_warnings
-    from autograder.feedback import FAILURES, feedback, hand_out
+    from autograder.records.deadlines import lateness_warnings
+    from autograder.steps.feedback import FAILURES, feedback, hand_out
 
     deadlines = _deadlines(course, args, [args.assignment])
     book = course.statuses()
@@ -394,19 +394,6 @@ def run_feedback(course, args) -> int:
     return 0
 
 
-def stale_students(book, assignment_id: str, digest: str) -> list[str]:
-    """Students whose recorded grade (graded or failed) came from other tests than `digest`."""
-    from autograder.records import FAILED, GRADED
-
-    graded_with = book.graded_with()
-    return sorted(
-        student
-        for (assignment, student), status in book.all().items()
-        if assignment == assignment_id and status.status in (GRADED, FAILED)
-        and graded_with.get((assignment, student), digest) != digest
-    )  # fmt: skip
-
-
 def _names(students, limit: int = 20) -> str:
     shown = ", ".join(students[:limit])
     return shown + (f" and {len(students) - limit} more" if len(students) > limit else "")
@@ -414,7 +401,7 @@ def _names(students, limit: int = 20) -> str:
 
 def _shard(text: str) -> tuple[int, int]:
     if text == "auto" or text.startswith("auto/"):
-        from autograder.cluster import shard_from_environment
+        from autograder.steps.cluster import shard_from_environment
 
         try:
             count = int(text.split("/")[1]) if "/" in text else None

@@ -19,8 +19,8 @@ c.CourseDirectory.db_url = "sqlite:///autograder/state/gradebook.db"
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.enforce_metadata = True
-# Grading (autograder/autograde.py) follows nbgrader's autograde with two steps of ours
-# (autograder/preprocessors.py): CheckSubmission puts deleted locked cells back and fails another
+# Grading (autograder/engine/autograde.py) follows nbgrader's autograde with two steps of ours
+# (autograder/engine/preprocessors.py): CheckSubmission puts deleted locked cells back and fails another
 # assignment's notebook; SandboxExecute runs the code in two bubblewrap-sandboxed processes instead
 # of a Jupyter kernel, with these limits. nbgrader's own options (IgnorePattern, LimitOutput,
 # AssignLatePenalties.plugin_class, ...) apply as in nbgrader.
@@ -32,12 +32,12 @@ c.SandboxExecute.processes = 64  # processes and threads at once
 
 # Feedback: never show the hidden tests to students, neither their source nor the lines a
 # traceback quotes; the test's own message stays. `python -m autograder feedback` builds its own
-# self-contained pages (autograder/feedback.py) and applies the same three filters in this order;
+# self-contained pages (autograder/steps/feedback.py) and applies the same three filters in this order;
 # this list serves whoever runs nbgrader's generate_feedback directly.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "autograder.preprocessors.ScrubHiddenText",
+    "autograder.engine.preprocessors.ScrubHiddenText",
     "nbgrader.preprocessors.ClearHiddenTests",
-    "autograder.preprocessors.RedactTracebacks",
+    "autograder.engine.preprocessors.RedactTracebacks",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

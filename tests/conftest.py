@@ -21,7 +21,7 @@ def site() -> Path:
 @pytest.fixture
 def course(tmp_path):
     """The real course (solutions/, exercises/) with a fresh, empty instructor state."""
-    from autograder.course import Course
+    from autograder.records.course import Course
 
     return Course.locate(root=REPO_ROOT, state=tmp_path / "state", db_url=None)
 

@@ -32,7 +32,7 @@ def run(course, *args) -> int:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """Collect the samples from a zip (as an LMS gives them), grade them and export once."""
-    from autograder.course import Course
+    from autograder.records.course import Course
 
     tmp = tmp_path_factory.mktemp("class")
     course = Course.locate(root=REPO_ROOT, state=tmp / "state")
@@ -74,7 +74,7 @@ def test_each_test_cell_scores_as_expected(graded, student):
 
 
 def test_collect_from_a_folder_matches_the_zip(graded, tmp_path):
-    from autograder.course import Course
+    from autograder.records.course import Course
 
     course = Course.locate(root=REPO_ROOT, state=tmp_path / "state")
     assert run(course, "collect", ASSIGNMENT, str(SUBMISSIONS)) == 0
@@ -144,7 +144,7 @@ def test_canvas_file_leaves_failed_and_missing_ungraded(graded, tmp_path):
 def test_grading_again_reuses_the_private_release_until_the_gradebook_changes(graded, monkeypatch):
     """The private release (1-2 s) is made once; a gradebook reset (here: the assignment removed)
     makes it again, so the hidden tests are always registered where the grades go."""
-    from autograder import grade
+    from autograder.steps import grade
 
     course, _ = graded
     releases = []
@@ -163,7 +163,7 @@ def test_grading_again_reuses_the_private_release_until_the_gradebook_changes(gr
 def test_mangled_outputs_are_cleared_but_a_mangled_cell_fails_as_malformed(tmp_path):
     """An LMS or an editor that breaks outputs costs nothing (outputs are cleared before grading);
     a notebook whose cells themselves break the format fails by name, never as a zero."""
-    from autograder.course import Course
+    from autograder.records.course import Course
 
     course = Course.locate(root=REPO_ROOT, state=tmp_path / "state")
     correct = json.loads((SUBMISSIONS / "correct.ipynb").read_text())

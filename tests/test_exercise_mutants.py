@@ -16,7 +16,7 @@ import json
 import pytest
 
 from autograder.cli import main
-from autograder.course import Course
+from autograder.records.course import Course
 from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.slow

@@ -158,7 +158,7 @@ def jupyter_errors(notebook: dict) -> dict[str, str]:
 def grade(tmp_path, assignment, notebooks: dict[str, dict]) -> dict[str, dict[str, tuple[float, float]]]:
     """{student: {test cell: (score, max)}} of notebooks collected and graded by the real autograder."""
     from autograder.cli import main
-    from autograder.course import Course
+    from autograder.records.course import Course
 
     folder = tmp_path / "class"
     folder.mkdir()

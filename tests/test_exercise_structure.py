@@ -11,7 +11,7 @@ from tests import nbtools
 from tests.conftest import REPO_ROOT
 
 SOURCES = sorted((REPO_ROOT / "solutions").glob("*/*.ipynb"))
-HELPERS = (REPO_ROOT / "autograder" / "grading_helpers.py").read_text().strip()
+HELPERS = (REPO_ROOT / "autograder" / "engine" / "grading_helpers.py").read_text().strip()
 
 
 def cells(path):
@@ -24,7 +24,7 @@ def test_grading_helpers_cell_is_the_shared_one_and_comes_first(source):
     code = [(text, meta) for cell, text, meta in cells(source) if cell["cell_type"] == "code"]
     text, meta = code[0]
     assert meta.get("grade_id") == "grading_helpers" and meta.get("locked") and not meta.get("grade")
-    assert text.strip() == HELPERS, "copy autograder/grading_helpers.py into the cell (tools/sync_grading_helpers.py)"
+    assert text.strip() == HELPERS, "copy autograder/engine/grading_helpers.py into it (tools/sync_grading_helpers.py)"
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.parent.name)

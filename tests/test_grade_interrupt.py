@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import Course
+from autograder.records.course import Course
 from tests.conftest import REPO_ROOT
 
 ASSIGNMENT = "01-chain-rule"
@@ -79,7 +79,7 @@ def test_ctrl_c_between_two_outcomes_stops_the_workers(tmp_path):
     """The window the test above rarely hits: Ctrl-C while the main process records an outcome.
     The command then leaves with os._exit, so nothing but grade() itself can stop the workers
     (orphaned, they kept the terminal's pipes open and the command never ended)."""
-    from autograder import grade
+    from autograder.steps import grade
 
     class InterruptedWhileRecording(grade.Progress):
         def update(self, outcome):

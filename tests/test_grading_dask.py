@@ -20,8 +20,8 @@ import time
 import pytest
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from autograder.course import Course
-from autograder.records import FAILED, GRADED
+from autograder.records.course import Course
+from autograder.records.gradebook import FAILED, GRADED
 from tests.conftest import REPO_ROOT
 from tests.hostile import _stub_everything, _with_answers
 
@@ -109,7 +109,7 @@ def _graded(course) -> int:
 
 def _crash_on_poison():
     """Run on every worker: grading the student `poison` ends the worker process."""
-    import autograder.cluster as cluster
+    import autograder.steps.cluster as cluster
 
     original = cluster.grade_submission
 
@@ -157,8 +157,8 @@ class _PoisonPlugin(WorkerPlugin):
 def test_a_task_that_fails_for_the_graders_reasons_runs_once_more(tmp_path):
     """A result lost with a worker, or a sandbox that could not start on a restarted worker, is the
     grader's failure: the task runs once more. A student's own failure is not retried."""
-    from autograder import cluster
-    from autograder.grade import Outcome
+    from autograder.steps import cluster
+    from autograder.steps.grade import Outcome
 
     first_time = {
         "flaky": Outcome("flaky", FAILED, "grader error: the judge's process ended early"),

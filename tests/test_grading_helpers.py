@@ -1,4 +1,4 @@
-"""The acceptance rule of the grading helpers (autograder/grading_helpers.py), on plain values.
+"""The acceptance rule of the grading helpers (autograder/engine/grading_helpers.py), on plain values.
 
 Every exercise's tests read student results through these helpers, so the rule is tested once
 here: numbers, arrays, sequences and indices in any reasonable form are accepted; float32,
@@ -17,7 +17,8 @@ from tests.conftest import REPO_ROOT
 @pytest.fixture(scope="module")
 def helpers() -> dict:
     namespace: dict = {}
-    exec(compile((REPO_ROOT / "autograder" / "grading_helpers.py").read_text(), "grading_helpers", "exec"), namespace)
+    source = (REPO_ROOT / "autograder" / "engine" / "grading_helpers.py").read_text()
+    exec(compile(source, "grading_helpers", "exec"), namespace)
     return namespace
 
 

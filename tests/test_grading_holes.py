@@ -28,7 +28,7 @@ import time
 import pytest
 
 from autograder.cli import main
-from autograder.course import Course
+from autograder.records.course import Course
 from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.slow

@@ -23,7 +23,7 @@ import time
 import pytest
 
 from autograder.cli import main
-from autograder.course import Course
+from autograder.records.course import Course
 from tests.conftest import REPO_ROOT
 from tests.hostile import SECRET_ENV, SECRET_VALUE, forgery_scenarios, scenarios
 from tests.secret_text import html_text, leaks, secret_lines

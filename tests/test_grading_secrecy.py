@@ -18,7 +18,7 @@ import uuid
 import pytest
 
 from autograder.cli import main
-from autograder.course import Course
+from autograder.records.course import Course
 from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.slow

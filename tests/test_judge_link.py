@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import sandbox
+from autograder.engine import sandbox
 
 pytestmark = pytest.mark.slow
 

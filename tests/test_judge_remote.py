@@ -1,4 +1,4 @@
-"""The judge's proxy of a student object (`judge.Remote`) with numpy arrays on the other side.
+"""The judge's proxy of a student object (`judge_link.Remote`) with numpy arrays on the other side.
 
 A test writes `X @ W` or `M - t` with X, M numpy arrays and W, t student tensors. numpy must defer
 to the proxy's reflected operator (one request to the student's process carrying the array), not
@@ -14,12 +14,13 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
-sys.path.insert(0, str(REPO_ROOT / "autograder"))  # judge.py imports wire as a top-level module, as in its sandbox
-import judge  # noqa: E402
+# the judge's modules import each other and wire as top-level modules, as in its sandbox
+sys.path.insert(0, str(REPO_ROOT / "autograder" / "engine" / "sandboxed"))
+import judge_link  # noqa: E402
 
 
 class RecordingLink:
-    """Stands in for judge.Link: records the operators sent, answers each with a new proxy."""
+    """Stands in for judge_link.Link: records the operators sent, answers each with a new proxy."""
 
     generation = 0
 
@@ -28,7 +29,7 @@ class RecordingLink:
 
     def pipelined(self, op, args, name):
         self.sent.append((op, name, [type(a).__name__ for a in args]))
-        return judge.Remote(self, len(self.sent))
+        return judge_link.Remote(self, len(self.sent))
 
     def release(self, remote):
         pass
@@ -41,11 +42,11 @@ class RecordingLink:
 )  # fmt: skip
 def test_an_array_on_the_left_sends_one_reflected_operator(expression, name):
     link = RecordingLink()
-    remote = judge.Remote(link, 1)
+    remote = judge_link.Remote(link, 1)
     result = expression(np.ones((2, 2)), remote)
-    assert type(result) is judge.Remote
+    assert type(result) is judge_link.Remote
     assert len(link.sent) == 1
     op, sent_name, types = link.sent[0]
     assert (op, sent_name) == ("binary", name)
     # the array (or number) first, as written
-    assert types[1] == judge.Remote.__name__ and types[0] in ("ndarray", "float64")
+    assert types[1] == judge_link.Remote.__name__ and types[0] in ("ndarray", "float64")

@@ -54,7 +54,7 @@ def export(course, out, *extra) -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    from autograder.course import Course
+    from autograder.records.course import Course
 
     tmp = tmp_path_factory.mktemp("lms-class")
     course = Course.locate(root=REPO_ROOT, state=tmp / "state")
@@ -251,7 +251,7 @@ def test_an_untouched_release_is_marked_no_answer_changed_not_an_honest_zero(gra
 
 
 def test_bad_paths_and_wrong_order_get_one_line_errors(graded, tmp_path, capsys):
-    from autograder.course import Course
+    from autograder.records.course import Course
 
     course, _ = graded
     for out in (tmp_path, "/proc/grades.csv"):

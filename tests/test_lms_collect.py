@@ -11,7 +11,7 @@ import zipfile
 import pytest
 
 from autograder.cli import main
-from autograder.collect import safe_id
+from autograder.steps.collect import safe_id
 from tests.conftest import REPO_ROOT
 from tests.lms_downloads import canvas_entries, samples, write_zip
 
@@ -221,8 +221,8 @@ def test_deadlines_from_a_config_file_with_time_zone_and_extensions(tmp_path):
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    from autograder.course import Course
-    from autograder.deadlines import Deadlines, late_penalty
+    from autograder.records.course import Course
+    from autograder.records.deadlines import Deadlines, late_penalty
 
     config = tmp_path / "term.py"
     config.write_text(
@@ -262,7 +262,7 @@ def test_plain_files_named_after_a_rostered_student_take_their_id(course, tmp_pa
 
 @pytest.mark.parametrize("bad", [{"grace": "5x"}, {"penalty_per_day": 2.0}, {"due": {ASSIGNMENT: "tomorrow"}}])
 def test_deadline_settings_that_cannot_be_read_fail_by_name(bad):
-    from autograder.deadlines import Deadlines
+    from autograder.records.deadlines import Deadlines
 
     with pytest.raises(ValueError, match="5x|penalty per day 2|tomorrow"):
         Deadlines(**bad).check()

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import Course
-from autograder.release import release
+from autograder.records.course import Course
+from autograder.steps.release import release
 from tests.conftest import REPO_ROOT
 from tests.secret_text import leaks, notebook_text, secret_lines
 

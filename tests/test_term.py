@@ -62,7 +62,7 @@ def test_a_hidden_test_changed_and_reverted_names_the_grades_made_with_the_older
     """The issue's run: a hidden test changed, `grade --regrade` (full marks lose points), the test
     reverted, `grade ID` grades nothing: it must say that those grades came from other tests, and
     export and report must mark the rows."""
-    from autograder.course import Course
+    from autograder.records.course import Course
 
     root = tmp_path / "course"
     for part in ("solutions", "exercises"):
@@ -183,7 +183,7 @@ def test_a_canvas_file_from_a_roster_without_canvas_ids_is_an_error_naming_the_s
 # ---------------------------------------------------------------- Moodle and Blackboard
 @pytest.fixture(scope="module")
 def moodle_class(tmp_path_factory):
-    from autograder.course import Course
+    from autograder.records.course import Course
 
     tmp = tmp_path_factory.mktemp("moodle")
     course = Course.locate(root=REPO_ROOT, state=tmp / "state")
@@ -228,7 +228,7 @@ def test_moodle_worksheet_of_a_download_without_a_roster_uses_the_participant_fo
 
 @pytest.fixture(scope="module")
 def blackboard_class(tmp_path_factory):
-    from autograder.course import Course
+    from autograder.records.course import Course
 
     tmp = tmp_path_factory.mktemp("blackboard")
     course = Course.locate(root=REPO_ROOT, state=tmp / "state")
@@ -303,7 +303,7 @@ def _cell(nb, grade_id):
 
 
 def test_check_passes_a_correct_notebook_and_runs_only_the_visible_tests(course, tmp_path, capsys, monkeypatch):
-    from autograder import sandbox
+    from autograder.engine import sandbox
 
     sent = []
     real = sandbox.run_notebook

@@ -1,5 +1,5 @@
 """wire.py and the judge's name analysis, without processes: object arrays, frames refused before
-parsing, text cleaned for the notebook, and which names a cell binds (judge.bound_names)."""
+parsing, text cleaned for the notebook, and which names a cell binds (judge_env.bound_names)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
-sys.path.insert(0, str(REPO_ROOT / "autograder"))  # as in the sandboxes: top-level modules
-import judge  # noqa: E402
+sys.path.insert(0, str(REPO_ROOT / "autograder" / "engine" / "sandboxed"))  # as in the sandboxes: top-level modules
+import judge_env  # noqa: E402
 import wire  # noqa: E402
 
 
@@ -122,5 +122,5 @@ class o:
 [(r := t) for t in range(3)]
 lambda s: s
 """
-    assert judge.bound_names(source) == set("abcdefghijklmor") | {"np", "os", "_exp"}
-    assert judge.bound_names("this is not python(") == set()
+    assert judge_env.bound_names(source) == set("abcdefghijklmor") | {"np", "os", "_exp"}
+    assert judge_env.bound_names("this is not python(") == set()

@@ -43,13 +43,13 @@ def grade_once(url: str, work: Path, folder: Path, *options: str) -> float:
 
 
 def gradebook_cost(url: str, n: int) -> float:
-    """Seconds per submission of the gradebook writes one autograde makes (autograder/autograde.py's
+    """Seconds per submission of the gradebook writes one autograde makes (autograder/engine/scoring.py's
     record, score and late-penalty steps and its one commit, then the status row)."""
     from nbgrader.api import Comment, Grade
 
-    from autograder.autograde import Autograder
-    from autograder.course import Course
-    from autograder.release import release
+    from autograder.engine.autograde import Autograder
+    from autograder.records.course import Course
+    from autograder.steps.release import release
 
     with tempfile.TemporaryDirectory() as tmp:
         course = Course.locate(root=REPO, state=Path(tmp) / "state", db_url=url)
@@ -60,13 +60,14 @@ def gradebook_cost(url: str, n: int) -> float:
         start = time.monotonic()
         for i in range(n):
             student = f"cost{i:05d}"
-            submission = autograder._record(ASSIGNMENT, student, Path(tmp) / "no-timestamp")
-            submitted = autograder._submitted_notebook(notebook, ASSIGNMENT, student)
-            for grade in autograder._by_cell_name(Grade, submitted).values():
+            scoring = autograder.scoring
+            submission = scoring.record(ASSIGNMENT, student, Path(tmp) / "no-timestamp")
+            submitted = scoring.submitted_notebook(notebook, ASSIGNMENT, student)
+            for grade in scoring.by_cell_name(Grade, submitted).values():
                 grade.auto_score, grade.needs_manual_grade = 1.0, False
-            for comment in autograder._by_cell_name(Comment, submitted).values():
+            for comment in scoring.by_cell_name(Comment, submitted).values():
                 comment.auto_comment = None
-            autograder._late_penalties([notebook], ASSIGNMENT, student, submission)
+            scoring.late_penalties([notebook], ASSIGNMENT, student, submission)
             autograder.gradebook.db.commit()
             statuses.set(ASSIGNMENT, student, "graded")
         seconds = (time.monotonic() - start) / n

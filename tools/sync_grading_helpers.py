@@ -5,7 +5,7 @@
 The exercises must stay self-contained notebooks (students download one file), so what every
 exercise shares lives in one file here and is copied by this script; a test fails if a
 notebook's copy differs:
-- autograder/grading_helpers.py becomes the source of the `grading_helpers` cell;
+- autograder/engine/grading_helpers.py becomes the source of the `grading_helpers` cell;
 - autograder/acceptance_rule.md becomes the end of the first cell (the introduction), between
   the two marker comments below (added if missing).
 """
@@ -28,7 +28,7 @@ def with_rule(intro: str, rule: str) -> str:
 
 
 def main() -> None:
-    helpers = (REPO / "autograder" / "grading_helpers.py").read_text().strip()
+    helpers = (REPO / "autograder" / "engine" / "grading_helpers.py").read_text().strip()
     rule = (REPO / "autograder" / "acceptance_rule.md").read_text()
     for path in sorted((REPO / "solutions").glob("*/*.ipynb")):
         nb = nbformat.read(path, as_version=4)

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 
-from autograder.course import Course
+from autograder.records.course import Course
 
 NOISE_TOKENS = 25  # copydetect's noise threshold: a match shorter than this is never reported
 GUARANTEE_TOKENS = 30  # a match at least this long is always found (window = 30 - 25 + 1)
@@ -159,7 +159,7 @@ def similarity(
 
 
 def _page(assignment_id: str, pairs: list[Pair], compared: int, threshold: float) -> str:
-    from autograder.feedback import CSP
+    from autograder.steps.feedback import CSP
 
     e = html.escape
     flagged = [p for p in pairs if p.flagged]

@@ -22,7 +22,7 @@ from traitlets.config.loader import PyFileConfigLoader
 # every autograde; the grades are stored all the same (verified by the end-to-end tests).
 warnings.filterwarnings("ignore", category=SAWarning, message="Object of type <Submitted")
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # autograder/: nbgrader_config.py, state/
 REPO_ROOT = PACKAGE_DIR.parent
 STATE_SUBDIRS = {
     "submitted_directory": "submitted",
@@ -123,8 +123,8 @@ class Course:
         return Gradebook(self.db_url, course_id=self.nbgrader_config().CourseDirectory.course_id)
 
     def statuses(self):
-        """The submission-status table (autograder/records.py) in this course's gradebook database."""
-        from autograder.records import StatusBook
+        """The submission-status table (records/gradebook.py) in this course's gradebook database."""
+        from autograder.records.gradebook import StatusBook
 
         self.state.mkdir(parents=True, exist_ok=True)
         return StatusBook(self.db_url)

@@ -21,9 +21,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-COLLECTED, GRADED, FAILED = "collected", "graded", "failed"
-MISSING = "missing"  # never stored: a student with no submission for an assignment
-WHOLE = ""  # the `cell` of an adjustment that replaces a submission's total score
+from autograder.records.statuses import COLLECTED, FAILED, GRADED, MISSING, WHOLE
+
+__all__ = ["COLLECTED", "FAILED", "GRADED", "MISSING", "WHOLE", "Adjustment", "RosterEntry", "StatusBook",
+           "Status", "Submission", "tests_digest"]  # fmt: skip
 
 _metadata = sa.MetaData()
 status_table = sa.Table(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autograder.course import Course
+from autograder.records.course import Course
 
 
 class ReleaseFailed(RuntimeError):

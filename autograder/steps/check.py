@@ -5,7 +5,7 @@
    other than the release's, a locked or test cell that was edited or deleted (grading puts the
    release's back, so the change is lost), a function or class of an answer cell that is missing
    (renamed: every test calling it fails), an answer cell that is not valid Python.
-2. The visible tests, run as grading runs them (autograder/sandbox.py): the student's cells in
+2. The visible tests, run as grading runs them (engine/sandbox.py): the student's cells in
    the sandboxed student process, the release's locked cells (grading helpers and visible tests,
    never a hidden test: the release holds none) in the judge; a test passes if it raised nothing.
 
@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.course import Course
+from autograder.records.course import Course
 
 
 @dataclass
@@ -209,8 +209,8 @@ def _definitions(nb, template, report: CheckReport) -> None:
 
 
 def _run_visible(course: Course, cells, template, report: CheckReport, sandbox: bool) -> None:
-    from autograder import sandbox as sandboxes
-    from autograder.preprocessors import _imports, _plain_python
+    from autograder.engine import sandbox as sandboxes
+    from autograder.engine.preprocessors import imports_of, plain_python
 
     if sandbox:
         ok, why = sandboxes.bwrap_available()
@@ -229,9 +229,9 @@ def _run_visible(course: Course, cells, template, report: CheckReport, sandbox: 
             if meta.get("grade"):
                 tests[index] = (_gid(cell), float(meta.get("points", 0)))
             else:
-                preamble += _imports(_source(cell))
+                preamble += imports_of(_source(cell))
         else:
-            runnable.append({"index": index, "kind": "student", "source": _plain_python(_source(cell))})
+            runnable.append({"index": index, "kind": "student", "source": plain_python(_source(cell))})
     result = sandboxes.run_notebook(runnable, limits, preamble="\n".join(preamble), isolate=sandbox)
     if result.status != sandboxes.OK:
         report.problems.append(f"fail it as a whole: {result.status}: {result.detail}")
@@ -247,9 +247,9 @@ def _run_visible(course: Course, cells, template, report: CheckReport, sandbox: 
 
 
 def _python(source: str) -> str:
-    from autograder.preprocessors import _plain_python
+    from autograder.engine.preprocessors import plain_python
 
-    return _plain_python(source)
+    return plain_python(source)
 
 
 def _meta(cell) -> dict:

@@ -33,13 +33,13 @@ import nbformat
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbformat.warnings import MissingIDFieldWarning
 from nbgrader import utils
-from nbgrader.api import BaseCell, Comment, Grade
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import AssignLatePenalties, ClearOutput, DeduplicateIds, IgnorePattern, LimitOutput
 from traitlets.log import get_logger
 
-from autograder.course import Course
-from autograder.preprocessors import CheckSubmission, SandboxExecute, SubmissionFailed
+from autograder.engine.preprocessors import CheckSubmission, SandboxExecute, SubmissionFailed
+from autograder.engine.scoring import Scoring, UnreadableTimestamp
+from autograder.records.course import Course
 
 
 class Ungradable(Exception):
@@ -102,6 +102,7 @@ class Autograder:
         penalties.init_plugin()
         self.late_plugin = penalties.plugin_inst
         self.gradebook = course.gradebook().__enter__()
+        self.scoring = Scoring(self.gradebook, self.late_plugin)
         self._notebooks: dict[str, list[Notebook]] = {}
 
     def close(self) -> None:
@@ -137,7 +138,10 @@ class Autograder:
         notebooks = self.notebooks(assignment_id)
         submitted = self.course.submitted_dir / student / assignment_id
         destination = self.course.autograded_dir / student / assignment_id
-        submission = self._record(assignment_id, student, submitted)
+        try:
+            submission = self.scoring.record(assignment_id, student, submitted)
+        except UnreadableTimestamp as error:
+            raise Ungradable(str(error)) from error
         if destination.exists():
             _remove(destination)
         graded = Graded()
@@ -148,8 +152,8 @@ class Autograder:
                 if path.exists():
                     self._grade_notebook(notebook, assignment_id, student, path, destination, graded)
                 else:  # as nbgrader: a notebook not handed in scores zero
-                    self._score_missing(notebook, assignment_id, student)
-            self._late_penalties(notebooks, assignment_id, student, submission)
+                    self.scoring.score_missing(notebook, assignment_id, student)
+            self.scoring.late_penalties(notebooks, assignment_id, student, submission)
             self.gradebook.db.commit()
             _read_only(destination)
         except BaseException:
@@ -158,19 +162,6 @@ class Autograder:
                 _remove(destination)
             raise
         return graded
-
-    def _record(self, assignment_id, student, submitted: Path):
-        """Step 1: the student and the submission (with its time) exist in the gradebook."""
-        self.gradebook.update_or_create_student(student)
-        stamp = submitted / "timestamp.txt"
-        text = stamp.read_text().strip() if stamp.exists() else ""
-        if text:
-            try:
-                timestamp = utils.parse_utc(text)
-            except ValueError as error:
-                raise Ungradable(f"unreadable timestamp.txt: {text[:60]!r}") from error
-            return self.gradebook.update_or_create_submission(assignment_id, student, timestamp=timestamp)
-        return self.gradebook.update_or_create_submission(assignment_id, student)
 
     def _copy_other_files(self, assignment_id, submitted: Path, destination: Path) -> None:
         """The submission's other files, then the source folder's (which win), as nbgrader copies them."""
@@ -226,56 +217,11 @@ class Autograder:
         for step in self.tidy:
             nb, resources = step(nb, resources)
         # Step 5: score
-        self._score(nb, notebook, assignment_id, student)
+        self.scoring.score(nb, notebook, assignment_id, student)
         # Step 6: store (the commit comes after every notebook of the assignment)
         # (compact JSON: nbformat's indented writer took a third of this process's time per submission)
         text = json.dumps(_encodable(nb), ensure_ascii=False, sort_keys=True)
         (destination / f"{notebook.name}.ipynb").write_text(text + "\n", encoding="utf-8")
-
-    def _submitted_notebook(self, notebook: Notebook, assignment_id, student):
-        return self.gradebook.find_submission_notebook(notebook.name, assignment_id, student)
-
-    def _score(self, nb, notebook: Notebook, assignment_id, student) -> None:
-        """Step 5, as nbgrader's SaveAutoGrades: a manual score, if any, is kept and flagged for review."""
-        submitted = self._submitted_notebook(notebook, assignment_id, student)
-        grades = self._by_cell_name(Grade, submitted)
-        comments = self._by_cell_name(Comment, submitted)
-        for cell in nb.cells:
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            if utils.is_grade(cell) and grade_id in grades:
-                grade = grades[grade_id]
-                grade.auto_score, _ = utils.determine_grade(cell)
-                grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
-            if (utils.is_solution(cell) or utils.is_task(cell)) and grade_id in comments:
-                untouched = cell.metadata.nbgrader.get("checksum") == utils.compute_checksum(cell)
-                comments[grade_id].auto_comment = "No response." if untouched and not utils.is_task(cell) else None
-
-    def _by_cell_name(self, kind, submitted) -> dict:
-        """A submitted notebook's Grade or Comment rows by cell name, in one query."""
-        rows = (
-            self.gradebook.db.query(kind, BaseCell.name)
-            .join(BaseCell, BaseCell.id == kind.cell_id)
-            .filter(kind.notebook_id == submitted.id)
-        )
-        return {name: row for row, name in rows}
-
-    def _score_missing(self, notebook: Notebook, assignment_id, student) -> None:
-        for grade in self._submitted_notebook(notebook, assignment_id, student).grades:
-            grade.auto_score = 0
-            grade.needs_manual_grade = False
-
-    def _late_penalties(self, notebooks, assignment_id, student, submission) -> None:
-        """As nbgrader's AssignLatePenalties, for every notebook, with the configured plugin."""
-        self.gradebook.db.flush()
-        late = submission.total_seconds_late
-        for notebook in notebooks:
-            submitted = self._submitted_notebook(notebook, assignment_id, student)
-            submitted.late_submission_penalty = None
-            if late > 0:
-                self.gradebook.db.refresh(submitted)  # its score is computed by the database
-                penalty = self.late_plugin.late_submission_penalty(student, submitted.score, late)
-                if penalty is not None:
-                    submitted.late_submission_penalty = min(max(penalty, 0), submitted.score)
 
 
 def _encodable(node):

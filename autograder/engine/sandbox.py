@@ -1,9 +1,9 @@
 """Grade one notebook with two sandboxed processes: the student's, and the judge that decides.
 
     grader (this process: nbgrader, the gradebook)
-      |-- judge zygote    bwrap: no network, no repository, read-only; course code only (judge.py)
+      |-- judge zygote    bwrap: no network, no repository, read-only; course code only (sandboxed/judge*.py)
       |     `-- judge      forked per submission: runs the locked cells, decides each test cell
-      `-- student zygote  bwrap: the same, plus a user namespace in which it may make more (student.py)
+      `-- student zygote  bwrap: the same, plus a user namespace in which it may make more (sandboxed/student*.py)
             `-- student    forked per submission into fresh mount/PID/IPC namespaces, capabilities
                            dropped, resource limits set: runs the student's cells only
 
@@ -36,9 +36,9 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from autograder import wire
+from autograder.engine.sandboxed import wire
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent / "sandboxed"  # the code that runs in the sandboxes, at /sandbox
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 OK, TIMEOUT, DIED = "ok", "timeout", "grader error"  # DIED: the judge ended early (ours to fix, retried once)
@@ -108,11 +108,16 @@ def _bwrap_args(kind: str, limits: Limits) -> list[str]:
     for path in (sys.prefix, sys.base_prefix):  # a venv's own path may be a symlink
         if Path(path).resolve() != Path(path) and Path(path).exists():
             args += ["--symlink", str(Path(path).resolve()), path]
-    for name in (f"{kind}.py", "wire.py"):
+    for name in sandboxed_files(kind):
         args += ["--ro-bind", str(HERE / name), f"/sandbox/{name}"]
     args += ["--remount-ro", "/", "--chdir", "/tmp"]
     args += ["--clearenv"] + [x for k, v in sandbox_env("/tmp").items() for x in ("--setenv", k, v)]
     return args
+
+
+def sandboxed_files(kind: str) -> list[str]:
+    """The modules a judge's or a student's sandbox holds: its own (judge*.py or student*.py) and wire.py."""
+    return sorted(p.name for p in HERE.glob(f"{kind}*.py")) + ["wire.py"]
 
 
 def sandbox_env(home: str) -> dict[str, str]:

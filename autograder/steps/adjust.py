@@ -2,7 +2,7 @@
 
 With `--cell`, the test cell's points are replaced; without, the submission's total is (for
 example a malformed notebook the instructor graded by hand). `--clear` removes an adjustment.
-Adjustments live in their own table (records.py), not in nbgrader's grade rows: a regrade
+Adjustments live in their own table (records/gradebook.py), not in nbgrader's grade rows: a regrade
 rewrites those and a failed regrade removes them, an adjustment stays until it is cleared.
 Export (score, notes) and feedback (the comment, next to the cell) show them.
 
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import nbformat
 
-from autograder.course import Course
-from autograder.records import WHOLE
+from autograder.records.course import Course
+from autograder.records.gradebook import WHOLE
 
 
 def test_cells(course: Course, assignment_id: str) -> dict[str, float]:

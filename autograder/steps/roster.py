@@ -22,9 +22,9 @@ import io
 import re
 from pathlib import Path
 
-from autograder.collect import safe_id
-from autograder.course import Course
-from autograder.records import RosterEntry
+from autograder.records.course import Course
+from autograder.records.gradebook import RosterEntry
+from autograder.steps.collect import safe_id
 
 FORMATS = ("canvas", "moodle", "blackboard", "plain")
 

@@ -192,7 +192,7 @@ class SandboxExecute(Preprocessor):
     No Jupyter kernel is started. The student's cells (answer cells and any other unlocked code)
     run in a sandboxed student process; the locked cells (grading helpers, visible and hidden
     tests) run in a sandboxed judge process that reaches the student's definitions through
-    proxies (autograder/sandbox.py, judge.py, student.py). Only the judge's outputs are scored:
+    proxies (engine/sandbox.py, sandboxed/judge*.py, sandboxed/student*.py). Only the judge's outputs are scored:
     a test cell shows an error output if and only if it raised. A notebook that runs past its
     wall-time limit fails as a whole (SubmissionFailed); a cell that hangs fails alone.
     """
@@ -209,7 +209,7 @@ class SandboxExecute(Preprocessor):
     processes = Integer(64, help="processes and threads of the student at once").tag(config=True)
 
     def preprocess(self, nb, resources):
-        from autograder import sandbox
+        from autograder.engine import sandbox
 
         limits = sandbox.Limits(
             cell_timeout=self.cell_timeout,
@@ -226,9 +226,9 @@ class SandboxExecute(Preprocessor):
             if meta.get("locked") and not meta.get("solution"):
                 cells.append({"index": index, "kind": "locked", "source": cell.source})
                 if not meta.get("grade"):
-                    preamble += _imports(cell.source)
+                    preamble += imports_of(cell.source)
             else:
-                cells.append({"index": index, "kind": "student", "source": _plain_python(cell.source)})
+                cells.append({"index": index, "kind": "student", "source": plain_python(cell.source)})
         result = sandbox.run_notebook(cells, limits, preamble="\n".join(preamble), isolate=self.isolate)
         resources["sandbox"] = result
         if result.status != sandbox.OK:
@@ -239,7 +239,7 @@ class SandboxExecute(Preprocessor):
         return nb, resources
 
 
-def _imports(source: str) -> list[str]:
+def imports_of(source: str) -> list[str]:
     """The import statements of a locked helper cell: the modules student code may use without importing."""
     import ast
 
@@ -253,7 +253,7 @@ def _imports(source: str) -> list[str]:
 _transformer = []
 
 
-def _plain_python(source: str) -> str:
+def plain_python(source: str) -> str:
     """A student cell with IPython syntax (%magics, !commands) turned into plain Python calls."""
     if not any(mark in source for mark in "%!?"):
         return source  # plain Python already (most cells): the transformer costs ~4 ms a cell

@@ -30,9 +30,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from autograder.course import Course
-from autograder.grade import Outcome
-from autograder.records import FAILED
+from autograder.engine import Outcome, grade_notebook
+from autograder.records.course import Course
+from autograder.records.statuses import FAILED
 
 ALLOWED_FAILURES = 3  # workers a submission may take down before it is failed
 
@@ -156,8 +156,7 @@ def grade_submission(course: Course, assignment_id: str, student: str, files: di
     """
     import tempfile
 
-    from autograder import grade
-    from autograder.autograde import Autograder
+    from autograder.engine import Autograder
 
     key = (course, sandbox)
     if key not in _workers:
@@ -170,8 +169,7 @@ def grade_submission(course: Course, assignment_id: str, student: str, files: di
         _releases[(key, assignment_id)] = hash(tuple(sorted(release.items())))
     _write_files(local.grading_release_dir / assignment_id, release)
     _write_files(local.submitted_dir / student / assignment_id, files)
-    grade._autograder = autograder
-    outcome = grade._grade_in_worker(assignment_id, student)
+    outcome = grade_notebook(autograder, assignment_id, student)
     return outcome, _files_of(local, assignment_id, student, kind="autograded")
 
 

@@ -1,6 +1,6 @@
 """Step `grade`: autograde collected submissions and record each one's status.
 
-autograder/autograde.py grades one submission as nbgrader's autograde does (the locked cells and
+engine/autograde.py grades one submission as nbgrader's autograde does (the locked cells and
 hidden tests restored, the code run by SandboxExecute in two sandboxed processes, the scores in
 nbgrader's gradebook). Around it we add what a large class needs:
 
@@ -9,7 +9,7 @@ nbgrader's gradebook). Around it we add what a large class needs:
   asked for, and a status is written only after the grade is committed, so a run killed
   at any point loses nothing and the next run finishes the rest;
 - shards: `--shard i/n` takes a stable 1/n of the class, so n machines can share one database;
-- a cluster: `--dask ADDRESS` runs one Dask task per student instead (autograder/cluster.py);
+- a cluster: `--dask ADDRESS` runs one Dask task per student instead (steps/cluster.py);
 - a submission that cannot be graded is recorded as failed with a reason, never as a zero.
 """
 
@@ -23,24 +23,15 @@ import sys
 import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
 
-from autograder.course import PACKAGE_DIR, Course
-from autograder.records import FAILED, GRADED
-from autograder.release import release
+from autograder.engine import Outcome, grade_notebook
+from autograder.records.course import PACKAGE_DIR, Course
+from autograder.records.statuses import FAILED, GRADED
+from autograder.steps.release import release
 
 
 class NoSandbox(RuntimeError):
     pass
-
-
-@dataclass(frozen=True)
-class Outcome:
-    student: str
-    status: str
-    reason: str = ""
-    seconds: float = 0.0  # the whole autograde of this submission
-    sandbox: dict = field(default_factory=dict)  # sandbox wall time, runner startup and execution
 
 
 def submitted_students(course: Course, assignment_id: str) -> list[str]:
@@ -73,7 +64,7 @@ def grade(
     """Autograde the submissions of `assignment_id`; returns one Outcome per student graded now."""
     course.source_notebooks(assignment_id)  # unknown assignment: fail by name, before any work
     if sandbox:
-        from autograder.sandbox import bwrap_available
+        from autograder.engine import bwrap_available
 
         ok, why = bwrap_available()
         if not ok:
@@ -86,8 +77,8 @@ def grade(
     register(course, assignment_id)
     statuses = course.statuses()
     outcomes = []
-    if dask:  # a Dask cluster (autograder/cluster.py): one task per student
-        from autograder.cluster import grade_on_dask
+    if dask:  # a Dask cluster (steps/cluster.py): one task per student
+        from autograder.steps.cluster import grade_on_dask
 
         running = grade_on_dask(course, assignment_id, todo, dask, sandbox=sandbox) if todo else iter(())
     else:
@@ -166,6 +157,17 @@ def select_students(course, assignment_id, students=None, *, regrade=False, shar
     return [s for s in collected if s not in done and in_shard(s, shard)]
 
 
+def stale_students(book, assignment_id: str, digest: str) -> list[str]:
+    """Students whose recorded grade (graded or failed) came from other tests than `digest`."""
+    graded_with = book.graded_with()
+    return sorted(
+        student
+        for (assignment, student), status in book.all().items()
+        if assignment == assignment_id and status.status in (GRADED, FAILED)
+        and graded_with.get((assignment, student), digest) != digest
+    )  # fmt: skip
+
+
 def _run(course, assignment_id, students, workers, sandbox):
     """Yield Outcomes as students finish: in this process for one worker, else in a pool."""
     if workers <= 1 or len(students) <= 1:
@@ -197,11 +199,10 @@ _autograder = None  # each worker process's own Autograder (it holds a gradebook
 
 def _start_worker(course: Course, sandbox: bool, index: int | None = None) -> None:
     global _autograder
-    from autograder import sandbox as sandboxes
-    from autograder.autograde import Autograder
+    from autograder.engine import Autograder, use_cpu
 
     if index is not None:
-        sandboxes.use_cpu(index)
+        use_cpu(index)
     if _autograder is not None:
         _autograder.close()  # the previous run's, in this process (one worker grades in-process)
     _autograder = Autograder(course, sandbox=sandbox)
@@ -216,23 +217,7 @@ def _start_pool_worker(course: Course, sandbox: bool, started) -> None:
 
 
 def _grade_in_worker(assignment_id: str, student: str) -> Outcome:
-    from autograder.autograde import Ungradable
-    from autograder.sandbox import DIED
-
-    start = time.monotonic()
-    for attempt in range(2):  # a failure of the grader's own processes (not the student's) is retried once
-        try:
-            graded = _autograder.grade(assignment_id, student)
-        except Ungradable as reason:
-            if str(reason).startswith(DIED) and attempt == 0:
-                continue
-            return Outcome(student, FAILED, str(reason), time.monotonic() - start)
-        except KeyboardInterrupt:
-            raise
-        except Exception as error:  # noqa: BLE001 - a bug of ours must not stop the class
-            return Outcome(student, FAILED, f"grading error: {type(error).__name__}: {str(error)[:200]}",
-                           time.monotonic() - start)  # fmt: skip
-        return Outcome(student, GRADED, graded.note, time.monotonic() - start, graded.timing)
+    return grade_notebook(_autograder, assignment_id, student)
 
 
 class Progress:

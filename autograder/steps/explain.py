@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from autograder.course import Course
-from autograder.export import _number, grade_rows
-from autograder.records import FAILED, GRADED, MISSING, WHOLE
+from autograder.records.course import Course
+from autograder.records.gradebook import FAILED, GRADED, MISSING, WHOLE
+from autograder.steps.rows import grade_rows, score_text
 
 HIDDEN_MARK = "BEGIN HIDDEN TESTS"
 
@@ -62,15 +62,15 @@ def explain(course: Course, assignment_id: str, student: str) -> str:
     head = f"{assignment_id}, {row.name + ' (' + student + ')' if row.name else student}: {row.status}"
     lines = [head]
     if row.score is not None:
-        lines[0] += f", score {_number(row.score)} of {_number(row.max_score)}"
+        lines[0] += f", score {score_text(row.score)} of {score_text(row.max_score)}"
         if row.late_penalty:
-            lines[0] += f", late penalty {_number(row.late_penalty)}, final {_number(row.final_score)}"
+            lines[0] += f", late penalty {score_text(row.late_penalty)}, final {score_text(row.final_score)}"
     if row.status == FAILED:
         lines.append(f"  could not be graded: {row.reason}")
     lines += [f"  note: {note}" for note in row.notes]
     whole = row.adjustments.get(WHOLE)
     if whole:
-        lines.append(f"  total set by hand to {_number(whole.score)}: {whole.comment}")
+        lines.append(f"  total set by hand to {score_text(whole.score)}: {whole.comment}")
     if row.status != GRADED:
         return "\n".join(lines)
     messages = _messages(course.autograded_dir / student / assignment_id / notebooks[0].name, tests[assignment_id])
@@ -81,11 +81,11 @@ def explain(course: Course, assignment_id: str, student: str) -> str:
         mark = "pass" if got == points else "FAIL"
         description, hidden = about.get(gid, ("", False))
         kind = "visible and hidden tests" if hidden else "visible tests only"
-        lines.append(f"  {mark} {gid:<{width}}  {_number(got)}/{_number(points)}  ({kind})")
+        lines.append(f"  {mark} {gid:<{width}}  {score_text(got)}/{score_text(points)}  ({kind})")
         lines.append(f"       checks: {description or '(no description)'}")
         adjustment = row.adjustments.get(gid)
         if adjustment:
-            auto = _number(row.auto_tests.get(gid) or 0)
+            auto = score_text(row.auto_tests.get(gid) or 0)
             lines.append(f"       set by hand (autograde gave {auto}): {adjustment.comment}")
         if messages.get(gid):
             lines.append(f"       message: {messages[gid]}")
@@ -94,13 +94,13 @@ def explain(course: Course, assignment_id: str, student: str) -> str:
 
 def _messages(notebook: Path, cells: dict[str, float]) -> dict[str, str]:
     """The one-line message of each failing test cell, as the feedback page shows it."""
-    from autograder.feedback import _meta, _student_view
+    from autograder.steps.feedback import nbgrader_meta, student_view
 
     if not notebook.is_file():
         return {}
     found = {}
-    for cell in _student_view(notebook).cells:
-        gid = _meta(cell).get("grade_id")
+    for cell in student_view(notebook).cells:
+        gid = nbgrader_meta(cell).get("grade_id")
         if gid in cells:
             found[gid] = "; ".join(
                 o.get("traceback", [""])[0] for o in cell.get("outputs", []) if o.get("output_type") == "error"

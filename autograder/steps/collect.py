@@ -43,9 +43,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
-from autograder.course import Course
-from autograder.deadlines import Deadlines, parse_time
-from autograder.records import COLLECTED, Submission
+from autograder.records.course import Course
+from autograder.records.deadlines import Deadlines, parse_time
+from autograder.records.gradebook import COLLECTED, Submission
 
 SAFE_ID = re.compile(r"[^\W_][\w.@-]{0,99}")  # always with fullmatch: `$` would accept "carol\n"
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024  # a larger upload is not a notebook we will grade

@@ -8,9 +8,9 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-from autograder.course import Course
-from autograder.export import grade_rows
-from autograder.records import GRADED
+from autograder.records.course import Course
+from autograder.records.gradebook import GRADED
+from autograder.steps.rows import grade_rows
 
 
 def report(course: Course, assignment_id: str, out: Path | None = None) -> tuple[str, Path]:

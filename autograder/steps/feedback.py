@@ -29,9 +29,10 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.course import Course
-from autograder.export import Row, _number, check_writable, grade_rows
-from autograder.records import FAILED, GRADED, WHOLE
+from autograder.records.course import Course
+from autograder.records.gradebook import FAILED, GRADED, WHOLE
+from autograder.steps.export import check_writable
+from autograder.steps.rows import Row, grade_rows, score_text
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'"
 ADVICE = {  # the start of a failure reason -> what the student should do
@@ -133,10 +134,10 @@ def _summary(row: Row) -> str:
     if row.submitted:
         items.append(("submitted", row.submitted))
     if row.score is not None:
-        items.append(("score", f"{_number(row.score)} of {_number(row.max_score)}"))
+        items.append(("score", f"{score_text(row.score)} of {score_text(row.max_score)}"))
         if row.late_penalty:
-            items.append(("late penalty", f"-{_number(row.late_penalty)}"))
-            items.append(("final score", _number(row.final_score)))
+            items.append(("late penalty", f"-{score_text(row.late_penalty)}"))
+            items.append(("final score", score_text(row.final_score)))
     notes = [n for n in row.notes if n.startswith("late by") or "the extension to" in n]
     items += [("late", n) for n in notes]
     if row.unchanged:  # the untouched release: its 0 is not an attempt (export and report say so too)
@@ -163,17 +164,17 @@ def _failed(row: Row) -> str:
 
 
 def _graded(row: Row, cells: dict[str, float], notebook: Path) -> str:
-    nb = _student_view(notebook)
+    nb = student_view(notebook)
     messages = {}
     for cell in nb.cells:
-        gid = _meta(cell).get("grade_id")
+        gid = nbgrader_meta(cell).get("grade_id")
         if gid in cells:
             messages[gid] = "; ".join(
                 o.get("traceback", [""])[0] for o in cell.get("outputs", []) if o.get("output_type") == "error"
             )
     table = "".join(
         f'<tr class="{"pass" if row.tests.get(gid) == points else "fail"}"><td>{_e(gid)}</td>'
-        f"<td>{_e(_number(row.tests.get(gid) or 0))} / {_e(_number(points))}</td>"
+        f"<td>{_e(score_text(row.tests.get(gid) or 0))} / {_e(score_text(points))}</td>"
         f"<td>{_e(_cell_note(row, gid, messages.get(gid, '')))}</td></tr>"
         for gid, points in cells.items()
     )
@@ -188,10 +189,10 @@ def _cell_note(row: Row, gid: str, message: str) -> str:
     return message or ("passed" if row.tests.get(gid) else "")
 
 
-def _student_view(path: Path):
+def student_view(path: Path):
     """The autograded notebook with the hidden tests and their traces gone (the course's feedback
     preprocessors, in the order of nbgrader_config.py)."""
-    from autograder.preprocessors import ClearLockedHiddenTests, RedactTracebacks, ScrubHiddenText
+    from autograder.engine.preprocessors import ClearLockedHiddenTests, RedactTracebacks, ScrubHiddenText
 
     nb = nbformat.read(path, as_version=4)
     for preprocessor in (ScrubHiddenText(), ClearLockedHiddenTests(), RedactTracebacks()):
@@ -199,12 +200,12 @@ def _student_view(path: Path):
     return nb
 
 
-def _meta(cell) -> dict:
+def nbgrader_meta(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
 def _cell(cell, row: Row) -> str:
-    meta = _meta(cell)
+    meta = nbgrader_meta(cell)
     if cell.cell_type == "markdown":
         if meta.get("locked"):  # the instructions: headings only, to find one's place
             heads = [line for line in cell.source.splitlines() if line.startswith("#")]
@@ -214,7 +215,7 @@ def _cell(cell, row: Row) -> str:
         return ""  # the grading helpers: not the student's
     if meta.get("grade"):
         gid = meta.get("grade_id")
-        label = f"test {gid}: {_number(row.tests.get(gid) or 0)} / {_number(meta.get('points', 0))}"
+        label = f"test {gid}: {score_text(row.tests.get(gid) or 0)} / {score_text(meta.get('points', 0))}"
         return (
             f'<div class="cell test"><div class="label">{_e(label)}</div>'
             f"<details><summary>test code (visible part)</summary><pre>{_e(cell.source)}</pre></details>"
