@@ -148,3 +148,48 @@ def dh0_norm_through_time(radius, T, H=16, N=1, seed=0, scale_x=0.0):
         dh[:, -1] = g
         norms.append(float(np.linalg.norm(backward(dh, cache)[1])))
     return norms
+
+
+def unrolled_graph(example=None, T=3):
+    """The unrolled RNN as a Graphviz Digraph: T step nodes, one Wh and one Wx node forking into every step.
+
+    With `example` (the dict of scalar_example) each state shows its value h_t and the gradient g_t
+    that reaches it; each Wh edge is labelled with that step's share of dL/dWh, and only the last state
+    feeds L (the example's loss is h_T). Without it, every state feeds L.
+    """
+    import graphviz
+
+    from bpcourse.graphs import BACKWARD, FONT, FORWARD
+    from bpcourse.numbers import number
+
+    g = graphviz.Digraph(format="svg")
+    g.attr(rankdir="LR", bgcolor="transparent", nodesep="0.3", ranksep="0.55")
+    g.attr("node", fontname=FONT, fontsize="14")
+    g.attr("edge", fontname=FONT, fontsize="13", arrowsize="0.7", color="#555555")
+    g.node("h0", "h₀", shape="plaintext")
+    g.node("Wh", "W_h (shared)", shape="box", style="rounded")
+    g.node("Wx", "W_x (shared)", shape="box", style="rounded")
+    g.node("L", "L", shape="doublecircle")
+    sub = "₁₂₃₄₅₆₇₈₉"
+    prev = "h0"
+    for t in range(T):
+        step = f"step{t}"
+        g.node(f"x{t}", f"x{sub[t]}", shape="plaintext")
+        g.node(step, "tanh", shape="circle")
+        state = f"h{t + 1}"
+        if example is not None:
+            label = (f'<h{sub[t]}<br/><font color="{FORWARD}">{number(example["h"][t], ".3f")}</font>'
+                     f'<br/><font color="{BACKWARD}">g = {number(example["g"][t], ".3f")}</font>>')
+            share = f'<<font color="{BACKWARD}">{number(example["dwh_shares"][t], ".3f")}</font>>'
+        else:
+            label, share = f"h{sub[t]}", ""
+        g.node(state, label, shape="box")
+        g.edge(f"x{t}", step)
+        g.edge(prev, step)
+        g.edge("Wh", step, label=share, style="dashed")
+        g.edge("Wx", step, style="dashed", color="#999999")
+        g.edge(step, state)
+        if example is None or t == T - 1:  # the worked example's loss reads the last state only
+            g.edge(state, "L", color="#999999")
+        prev = state
+    return g
