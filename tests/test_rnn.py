@@ -159,3 +159,42 @@ def test_per_tensor_clipping_changes_the_direction():
     turned = np.concatenate(per_tensor)
     cos = flat @ turned / (np.linalg.norm(flat) * np.linalg.norm(turned))
     assert cos < 0.999
+
+
+def test_chapter_truncation_table_claims():
+    """The chapter's truncated-BPTT table (same seed): small radius, little lost; radius above 1, much lost."""
+    rng = np.random.default_rng(12)
+    N, T, D, H = 4, 20, 3, 8
+    x = rng.normal(size=(N, T, D))
+    Wx = 0.5 * rng.normal(size=(D, H))
+    Q, _ = np.linalg.qr(rng.normal(size=(H, H)))
+    dh = np.zeros((N, T, H))
+    dh[:, -1] = rng.normal(size=(N, H))
+
+    def lost(r, k):
+        _, c = rnn.forward(x, np.zeros((N, H)), Wx, r * Q, np.zeros(H))
+        full = rnn.backward(dh, c)[3]
+        return np.linalg.norm(rnn.truncated_backward(dh, c, k)[3] - full) / np.linalg.norm(full)
+
+    assert lost(0.5, 5) < 0.02
+    assert lost(1.1, 5) > 0.2 and lost(1.1, 10) > 0.05
+    assert all(lost(r, 1) > lost(r, 2) > lost(r, 5) > lost(r, 10) for r in (0.5, 0.9, 1.1))
+
+
+def test_chapter_clipping_claims():
+    """The chapter's clipping example (same seed): the global rule keeps the direction, per-tensor turns it."""
+    rng = np.random.default_rng(13)
+    g = [rng.normal(size=(4, 5)) * 30.0, rng.normal(size=(5, 5)), rng.normal(size=5) * 0.1]
+    clipped, _ = rnn.clip_by_norm(g, 1.0)
+    flat = np.concatenate([a.ravel() for a in g])
+    same = np.concatenate([a.ravel() for a in clipped])
+    turned = np.concatenate([(a * min(1.0, 1.0 / np.linalg.norm(a))).ravel() for a in g])
+    cos = lambda u, v: u @ v / (np.linalg.norm(u) * np.linalg.norm(v))  # noqa: E731
+    assert abs(cos(flat, same) - 1) < 1e-12 and np.isclose(np.linalg.norm(same), 1.0)
+    assert cos(flat, turned) < 0.8
+
+
+def test_unrolled_graph_shows_the_example_numbers():
+    ex = rnn.scalar_example([1.0, 0.5, -1.0], 0.5, 0.5, 0.8, 0.0, [0.0, 0.0, 1.0])
+    source = rnn.unrolled_graph(ex).source
+    assert "0.716" in source and "0.676" in source and source.count("-> L") == 1
