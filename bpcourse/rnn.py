@@ -122,7 +122,7 @@ def scalar_example(xs, h0, wx, wh, b, dhs):
         shares[t] = da[t] * (h[t - 1] if t > 0 else h0)
         carried = da[t] * wh
     return {"a": a, "h": h, "g": g, "da": da, "dwh_shares": shares, "dwh": sum(shares),
-            "dwx": sum(d * x for d, x in zip(da, xs)), "db": sum(da), "dh0": carried}
+            "dwx": sum(d * x for d, x in zip(da, xs, strict=True)), "db": sum(da), "dh0": carried}
 
 
 def dh0_norm_through_time(radius, T, H=16, N=1, seed=0, scale_x=0.0):

@@ -390,7 +390,8 @@ def _rnn_states(x, h0, Wx, Wh, b):
 
 
 def check_bptt_fork(rng):
-    """Scalar RNN: dL/dwh = sum_t dL/da_t h_{t-1}, dL/da_t = dL/dh_t (1 - h_t^2), dL/dh_{t-1} = dl/dh_{t-1} + dL/da_t wh."""
+    """Scalar RNN: dL/dwh = sum_t dL/da_t h_{t-1}, dL/da_t = dL/dh_t (1 - h_t^2),
+    dL/dh_{t-1} = dl/dh_{t-1} + dL/da_t wh."""
     T = 4
     xs, dl = rng.normal(size=T), rng.normal(size=T + 1)  # dl[t] = the loss's direct dL/dh_t, t = 0..T
     wx, wh, b, h0 = rng.normal(), 0.8 * rng.normal(), 0.3 * rng.normal(), rng.normal()

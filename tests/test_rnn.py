@@ -72,7 +72,7 @@ def test_scalar_example_matches_numerical_derivatives():
 
     def L(wx=wx, wh=wh, b=b, h0=h0):
         h, total = h0, 0.0
-        for x, d in zip(xs, dhs):
+        for x, d in zip(xs, dhs, strict=True):
             h = np.tanh(wx * x + wh * h + b)
             total += d * h
         return total
@@ -100,7 +100,7 @@ def test_scalar_example_agrees_with_the_array_code():
 def test_truncated_backward_with_a_full_window_is_backward():
     x, h0, Wx, Wh, b, dh = problem(T=6)
     _, cache = rnn.forward(x, h0, Wx, Wh, b)
-    for full, cut in zip(rnn.backward(dh, cache), rnn.truncated_backward(dh, cache, 6)):
+    for full, cut in zip(rnn.backward(dh, cache), rnn.truncated_backward(dh, cache, 6), strict=True):
         assert np.allclose(full, cut)
 
 
@@ -143,10 +143,10 @@ def test_clip_by_norm_is_global_keeps_direction_and_leaves_small_gradients_alone
     flat = np.concatenate([g.ravel() for g in grads])
     flat_clipped = np.concatenate([c.ravel() for c in clipped])
     assert np.isclose(flat @ flat_clipped / (np.linalg.norm(flat) * np.linalg.norm(flat_clipped)), 1.0)
-    assert all(np.array_equal(g, c) for g, c in zip(grads, copies))
+    assert all(np.array_equal(g, c) for g, c in zip(grads, copies, strict=True))
     for max_norm in (norm, 2 * norm):  # exactly at the threshold and below: unchanged
         same, _ = rnn.clip_by_norm(grads, max_norm)
-        assert all(np.array_equal(g, s) for g, s in zip(grads, same))
+        assert all(np.array_equal(g, s) for g, s in zip(grads, same, strict=True))
     zeros, zero_norm = rnn.clip_by_norm([np.zeros(3)], 1.0)
     assert zero_norm == 0.0 and np.array_equal(zeros[0], np.zeros(3))
 
