@@ -163,12 +163,13 @@ def unrolled_graph(example=None, T=3):
     from bpcourse.numbers import number
 
     g = graphviz.Digraph(format="svg")
-    g.attr(rankdir="LR", bgcolor="transparent", nodesep="0.3", ranksep="0.55")
+    g.attr(rankdir="TB", bgcolor="transparent", nodesep="0.3", ranksep="0.45")  # top to bottom: narrow enough
+    # for a phone's column at a legible size (tests/test_rnn.py keeps it under 500 pt wide)
     g.attr("node", fontname=FONT, fontsize="14")
     g.attr("edge", fontname=FONT, fontsize="13", arrowsize="0.7", color="#555555")
     g.node("h0", "h₀", shape="plaintext")
-    g.node("Wh", "W_h (shared)", shape="box", style="rounded")
-    g.node("Wx", "W_x (shared)", shape="box", style="rounded")
+    g.node("Wh", "Wₕ (shared)", shape="box", style="rounded")
+    g.node("Wx", "Wₓ (shared)", shape="box", style="rounded")
     g.node("L", "L", shape="doublecircle")
     sub = "₁₂₃₄₅₆₇₈₉"
     prev = "h0"
@@ -180,7 +181,7 @@ def unrolled_graph(example=None, T=3):
         if example is not None:
             label = (f'<h{sub[t]}<br/><font color="{FORWARD}">{number(example["h"][t], ".3f")}</font>'
                      f'<br/><font color="{BACKWARD}">g = {number(example["g"][t], ".3f")}</font>>')
-            share = f'<<font color="{BACKWARD}">{number(example["dwh_shares"][t], ".3f")}</font>>'
+            share = f'<<font face="{FONT}" color="{BACKWARD}">{number(example["dwh_shares"][t], ".3f")}</font>>'
         else:
             label, share = f"h{sub[t]}", ""
         g.node(state, label, shape="box")

@@ -198,3 +198,13 @@ def test_unrolled_graph_shows_the_example_numbers():
     ex = rnn.scalar_example([1.0, 0.5, -1.0], 0.5, 0.5, 0.8, 0.0, [0.0, 0.0, 1.0])
     source = rnn.unrolled_graph(ex).source
     assert "0.716" in source and "0.676" in source and source.count("-> L") == 1
+
+
+def test_unrolled_graph_stays_legible_in_a_phone_column():
+    """Edge labels of 14 pt stay >= 10 px when the SVG is scaled into a 358 px column: at most 501 pt wide."""
+    import re
+
+    ex = rnn.scalar_example([1.0, 0.5, -1.0], 0.5, 0.5, 0.8, 0.0, [0.0, 0.0, 1.0])
+    svg = rnn.unrolled_graph(ex).pipe(format="svg").decode()
+    width = float(re.search(r'<svg width="([\d.]+)pt"', svg)[1])
+    assert 14 * 358 / width >= 10, f"{width} pt wide"
