@@ -377,6 +377,85 @@ def check_batchnorm_jacobian_block(rng):
     return max(rel_error(xhat / N, dsigma), rel_error(entries, numeric), rel_error(J, numeric))
 
 
+# --- chapter 11: backpropagation through time ---------------------------------------------------
+
+
+def _rnn_states(x, h0, Wx, Wh, b):
+    """h_1..h_T of h_t = tanh(x_t Wx + h_{t-1} Wh + b), x of shape (N, T, D): a list of (N, H) arrays."""
+    states, h = [], h0
+    for t in range(x.shape[1]):
+        h = np.tanh(x[:, t] @ Wx + h @ Wh + b)
+        states.append(h)
+    return states
+
+
+def check_bptt_fork(rng):
+    """Scalar RNN: dL/dwh = sum_t dL/da_t h_{t-1}, dL/da_t = dL/dh_t (1 - h_t^2),
+    dL/dh_{t-1} = dl/dh_{t-1} + dL/da_t wh."""
+    T = 4
+    xs, dl = rng.normal(size=T), rng.normal(size=T + 1)  # dl[t] = the loss's direct dL/dh_t, t = 0..T
+    wx, wh, b, h0 = rng.normal(), 0.8 * rng.normal(), 0.3 * rng.normal(), rng.normal()
+
+    def loss(wh_=wh, h0_=h0):
+        h, total = h0_, dl[0] * h0_
+        for t in range(T):
+            h = np.tanh(wx * xs[t] + wh_ * h + b)
+            total += dl[t + 1] * h
+        return total
+
+    h = [h0]
+    for t in range(T):
+        h.append(np.tanh(wx * xs[t] + wh * h[-1] + b))
+    dL_dh = dl[T]
+    dwh = 0.0
+    for t in range(T, 0, -1):
+        dL_da = dL_dh * (1 - h[t] ** 2)
+        dwh += dL_da * h[t - 1]
+        dL_dh = dl[t - 1] + dL_da * wh
+    return max(rel_error(dwh, numerical_derivative(lambda w: loss(wh_=w), wh)),
+               rel_error(dL_dh, numerical_derivative(lambda v: loss(h0_=v), h0)))
+
+
+def check_bptt_vectorized(rng):
+    N, T, D, H = 3, 5, 4, 3
+    x, h0 = rng.normal(size=(N, T, D)), rng.normal(size=(N, H))
+    Wx, Wh, b = 0.6 * rng.normal(size=(D, H)), 0.6 * rng.normal(size=(H, H)), rng.normal(size=H)
+    dh = rng.normal(size=(N, T, H))
+    args = [x, h0, Wx, Wh, b]
+    h = _rnn_states(*args)
+    before = [h0, *h[:-1]]
+    da = [None] * T
+    nxt = np.zeros((N, H))  # dL/da_{t+1}, zero after the last step
+    for t in reversed(range(T)):
+        da[t] = (dh[:, t] + nxt @ Wh.T) * (1 - h[t] * h[t])
+        nxt = da[t]
+    analytic = [np.stack([d @ Wx.T for d in da], axis=1), da[0] @ Wh.T,
+                sum(x[:, t].T @ da[t] for t in range(T)), sum(before[t].T @ da[t] for t in range(T)),
+                sum(da[t].sum(axis=0) for t in range(T))]
+
+    def loss(i):
+        def f(v):
+            values = list(args)
+            values[i] = v
+            return sum(np.sum(dh[:, t] * s) for t, s in enumerate(_rnn_states(*values)))
+        return f
+
+    return max(rel_error(a, numerical_gradient(loss(i), args[i])) for i, a in enumerate(analytic))
+
+
+def check_bptt_jacobian_product(rng):
+    T, H = 4, 3
+    xs, h0 = rng.normal(size=(T, 2)), rng.normal(size=H)
+    Wx, Wh, b = 0.7 * rng.normal(size=(2, H)), 0.7 * rng.normal(size=(H, H)), rng.normal(size=H)
+    hT = lambda v: _rnn_states(xs[None], v[None], Wx, Wh, b)[-1][0]  # noqa: E731  h_T as a function of h_0
+    h = [s[0] for s in _rnn_states(xs[None], h0[None], Wx, Wh, b)]
+    J = np.eye(H)
+    for t in range(T):  # prod_{t=T}^{1}: the factor of step t multiplies from the left
+        J = np.diag(1 - h[t] ** 2) @ Wh.T @ J
+    numeric = np.array([numerical_gradient(lambda v, i=i: hT(v)[i], h0) for i in range(H)])
+    return rel_error(J, numeric)
+
+
 CHECKS = {name.removeprefix("check_").replace("_", "-"): check for name, check in dict(globals()).items()
           if name.startswith("check_")}  # fmt: skip
 
