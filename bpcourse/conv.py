@@ -228,7 +228,8 @@ def avgpool_backward(dout, x_shape, ph, pw, stride):
     Ho, Wo = dout.shape[2:]
     for i in range(Ho):
         for j in range(Wo):
-            dx[:, :, i * stride : i * stride + ph, j * stride : j * stride + pw] += dout[:, :, i, j, None, None] / (ph * pw)
+            share = dout[:, :, i, j, None, None] / (ph * pw)
+            dx[:, :, i * stride : i * stride + ph, j * stride : j * stride + pw] += share
     return dx
 
 

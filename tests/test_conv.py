@@ -119,3 +119,72 @@ def test_receptive_field_of_stacked_layers():
 def test_out_size_refuses_a_kernel_larger_than_the_padded_input():
     with pytest.raises(ValueError, match="does not fit"):
         conv.out_size(3, 5, 1, 0)
+
+
+# --- chapter 10's displayed formulas, as printed, against central differences --------------------
+# (tests/test_book_formulas.py collects FORMULA_CHECKS: each returns a relative error)
+
+
+def check_conv1d_backward(rng):
+    """dL/dx_j = sum_i dy_i w_{j-i}, dL/dw_k = sum_i dy_i x_{i+k} (valid indices only)."""
+    L, K = 7, 3
+    x, w = rng.normal(size=L), rng.normal(size=K)
+    dy = rng.normal(size=L - K + 1)
+    dx = np.array([sum(dy[i] * w[j - i] for i in range(L - K + 1) if 0 <= j - i < K) for j in range(L)])
+    dw = np.array([sum(dy[i] * x[i + k] for i in range(L - K + 1)) for k in range(K)])
+    return max(rel_error(dx, numerical_gradient(lambda v: dy @ conv.correlate1d(v, w), x)),
+               rel_error(dw, numerical_gradient(lambda v: dy @ conv.correlate1d(x, v), w)))  # fmt: skip
+
+
+def check_conv2d_backward(rng):
+    """The three sums of the 2-D formula, written index by index, with stride 2 and padding 1."""
+    N, C, H, W, F, HH, WW, s, p = 2, 2, 5, 4, 3, 3, 2, 2, 1
+    x, w, b = rng.normal(size=(N, C, H, W)), rng.normal(size=(F, C, HH, WW)), rng.normal(size=F)
+    out = conv.conv2d_naive(x, w, b, s, p)
+    dout = rng.normal(size=out.shape)
+    Ho, Wo = out.shape[2:]
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    dxp = np.zeros(xp.shape)
+    for n, c, r, t in np.ndindex(xp.shape):
+        dxp[n, c, r, t] = sum(dout[n, f, i, j] * w[f, c, r - i * s, t - j * s]
+                              for f in range(F) for i in range(Ho) for j in range(Wo)
+                              if 0 <= r - i * s < HH and 0 <= t - j * s < WW)  # fmt: skip
+    dx = dxp[:, :, p : p + H, p : p + W]
+    dw = np.zeros(w.shape)
+    for f, c, a, e in np.ndindex(w.shape):
+        dw[f, c, a, e] = sum(dout[n, f, i, j] * xp[n, c, i * s + a, j * s + e]
+                             for n in range(N) for i in range(Ho) for j in range(Wo))  # fmt: skip
+    db = np.array([dout[:, f].sum() for f in range(F)])
+    loss = lambda X, Wt, B: np.sum(dout * conv.conv2d_naive(X, Wt, B, s, p))  # noqa: E731
+    return max(rel_error(dx, numerical_gradient(lambda v: loss(v, w, b), x)),
+               rel_error(dw, numerical_gradient(lambda v: loss(x, v, b), w)),
+               rel_error(db, numerical_gradient(lambda v: loss(x, w, v), b)))  # fmt: skip
+
+
+def check_im2col_products(rng):
+    """Out = W_row cols + b; dW_row = dOut cols^T; dcols = W_row^T dOut, then col2im."""
+    N, C, H, W, F, HH, WW, s, p = 2, 3, 5, 5, 2, 3, 3, 1, 1
+    x, w, b = rng.normal(size=(N, C, H, W)), rng.normal(size=(F, C, HH, WW)), rng.normal(size=F)
+    cols = conv.im2col(x, HH, WW, s, p)
+    W_row = w.reshape(F, -1)
+    out = conv.conv2d_naive(x, w, b, s, p)
+    Out = W_row @ cols + b[:, None]
+    dout = rng.normal(size=out.shape)
+    dOut = dout.transpose(1, 0, 2, 3).reshape(F, -1)
+    dW_row = dOut @ cols.T
+    dcols = W_row.T @ dOut
+    loss = lambda X, Wt: np.sum(dout * conv.conv2d_naive(X, Wt, b, s, p))  # noqa: E731
+    dx = conv.col2im(dcols, x.shape, HH, WW, s, p)
+    return max(rel_error(Out, out.transpose(1, 0, 2, 3).reshape(F, -1)),
+               rel_error(dW_row.reshape(w.shape), numerical_gradient(lambda v: loss(x, v), w)),
+               rel_error(dx, numerical_gradient(lambda v: loss(v, w), x)))  # fmt: skip
+
+
+FORMULA_CHECKS = {"conv1d-backward": check_conv1d_backward, "conv2d-backward": check_conv2d_backward,
+                  "im2col-products": check_im2col_products}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(FORMULA_CHECKS))
+def test_chapter_formula_matches_central_differences(name):
+    for seed in range(3):
+        assert FORMULA_CHECKS[name](np.random.default_rng(seed)) < 1e-6
