@@ -24,6 +24,7 @@ import pytest
 
 from bpcourse.gradcheck import numerical_derivative, numerical_gradient, rel_error
 from tests.conftest import REPO_ROOT
+from tests.test_conv import FORMULA_CHECKS as CONV_FORMULA_CHECKS
 
 GRADIENT = re.compile(r"\\partial|\\nabla|\\frac\{d|(?<![A-Za-z\\])d[A-Z]\b|d\\mathit")
 TOLERANCE = 1e-6  # elementwise relative error: round-off on small entries reaches 2e-7
@@ -458,6 +459,7 @@ def check_bptt_jacobian_product(rng):
 
 CHECKS = {name.removeprefix("check_").replace("_", "-"): check for name, check in dict(globals()).items()
           if name.startswith("check_")}  # fmt: skip
+CHECKS.update(CONV_FORMULA_CHECKS)  # chapter 10's checks live beside its code, in tests/test_conv.py
 
 
 def test_every_gradient_formula_names_its_check():
