@@ -203,3 +203,62 @@ def test_tensor_graph_shows_every_named_tensor_with_value_and_gradient():
     source = graphs.tensor_graph({"x": x, "w": w, "q": q, "L": L}).source
     for text in ("q = x * w", "L = sum(q)", "(3.00, −1.00)", "(3.00, 0.50)"):
         assert text in source
+
+
+# --- the referee reading of 08-09 (artifacts/referee-08-09.md) ----------------------------------
+
+
+@pytest.mark.parametrize("n_rows, n_feat, fails", [(3, 2, True), (1, 2, False), (3, 1, False)])
+def test_db_summed_over_the_wrong_axis_fails_only_when_no_size_is_one(n_rows, n_feat, fails):
+    """08: the wrong-axis db breaks `b - lr * db` for a non-square batch only if N, D > 1."""
+    b, dout = np.zeros(n_feat), np.ones((n_rows, n_feat))
+    if fails:
+        with pytest.raises(ValueError):
+            b - 0.1 * dout.sum(axis=1)
+    else:
+        assert (b - 0.1 * dout.sum(axis=1)).ndim == 1
+
+
+def test_transposed_gradient_is_wrong_off_the_diagonal_and_right_on_it():
+    """08: "only the diagonal is sure to agree": here every off-diagonal entry is flagged."""
+    case = bugs.matmul_transposed()
+    errors = grad_check(case.loss, case.x, case.buggy(case.x))
+    assert np.all(np.diag(errors) < 1e-7)
+    assert np.all(errors[~np.eye(len(errors), dtype=bool)] > 1e-4)
+
+
+def test_regularized_check_flags_only_the_coordinates_nearest_zero():
+    """08: with lambda = 1000 the missing 1/N shows only where the penalty's gradient is small."""
+    mse, lam = bugs.mse_mean(), 1000.0
+    err = grad_check(lambda v: mse.loss(v) + lam / 2 * np.sum(v**2), mse.x, mse.buggy(mse.x) + lam * mse.x)
+    bad = err.ravel() > 1e-2
+    assert 0 < bad.sum() < bad.size
+    assert set(np.argsort(np.abs(mse.x).ravel())[: bad.sum()]) == set(np.flatnonzero(bad))
+
+
+def test_recursion_stops_before_the_limit_and_the_engine_does_not_recurse():
+    """09: frames already on the stack count, so a recursion gets less deep than the limit;
+    the engine's explicit stack handles a chain far deeper."""
+    import sys
+
+    def dive(k=0):
+        try:
+            return dive(k + 1)
+        except RecursionError:
+            return k
+
+    depth = dive()
+    assert depth < sys.getrecursionlimit()
+    x = engine.Tensor([0.5])
+    y = x
+    for _ in range(5 * sys.getrecursionlimit()):
+        y = y * 1.0
+    y.sum().backward()
+    assert np.array_equal(x.grad, [1.0])
+
+
+def test_engine_relu_passes_nothing_at_zero():
+    """09: the engine's convention at exactly 0 (mask data > 0)."""
+    x = engine.Tensor([-1.0, 0.0, 2.0])
+    x.relu().sum().backward()
+    assert np.array_equal(x.grad, [0.0, 0.0, 1.0])
