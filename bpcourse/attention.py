@@ -20,6 +20,9 @@ from __future__ import annotations
 import numpy as np
 
 
+SATURATED = 0.99  # a row whose largest weight exceeds this counts as saturated (one-hot in all but name)
+
+
 def _t(a):
     """The transpose of the last two axes."""
     return np.swapaxes(a, -1, -2)
@@ -106,4 +109,4 @@ def saturation(d: int, T: int = 16, trials: int = 2000, scaled: bool = True, see
     sq = np.sum(p**2, axis=1)
     jac = np.sqrt(np.maximum(sq - 2 * np.sum(p**3, axis=1) + sq**2, 0.0))  # ||diag(p) - p p^T||_F
     return {"variance": float(s.var()), "max_weight": float(p.max(axis=1).mean()),
-            "saturated": float(np.mean(p.max(axis=1) > 0.99)), "jacobian": float(jac.mean())}
+            "saturated": float(np.mean(p.max(axis=1) > SATURATED)), "jacobian": float(jac.mean())}
