@@ -455,6 +455,47 @@ def check_bptt_jacobian_product(rng):
         J = np.diag(1 - h[t] ** 2) @ Wh.T @ J
     numeric = np.array([numerical_gradient(lambda v, i=i: hT(v)[i], h0) for i in range(H)])
     return rel_error(J, numeric)
+# --- chapter 12: attention (S = Q K^T / sqrt(d), P = softmax of every row, out = P V) ---
+
+
+def _row_softmax(S):
+    e = np.exp(S - S.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _attention_problem(rng):
+    Tq, Tk, d, dv = 3, 4, 2, 3
+    Q, K, V, dout = rng.normal(size=(Tq, d)), rng.normal(size=(Tk, d)), rng.normal(size=(Tk, dv)), rng.normal(size=(Tq, dv))
+
+    def out(Q, K, V):
+        return _row_softmax(Q @ K.T / np.sqrt(d)) @ V
+
+    P = _row_softmax(Q @ K.T / np.sqrt(d))
+    return Q, K, V, dout, P, d, out
+
+
+def check_attention_dv_dp(rng):
+    Q, K, V, dout, P, d, out = _attention_problem(rng)
+    dV, dP = P.T @ dout, dout @ V.T
+    return max(rel_error(dV, numerical_gradient(lambda v: np.sum(dout * (P @ v)), V)),
+               rel_error(dP, numerical_gradient(lambda p: np.sum(dout * (p @ V)), P)))
+
+
+def check_attention_dscores(rng):
+    Q, K, V, dout, P, d, out = _attention_problem(rng)
+    S, dP = Q @ K.T / np.sqrt(d), dout @ V.T
+    ones = np.ones((P.shape[1], 1))
+    dS = P * (dP - (P * dP) @ ones @ ones.T)
+    return rel_error(dS, numerical_gradient(lambda s: np.sum(dP * _row_softmax(s)), S))
+
+
+def check_attention_dq_dk(rng):
+    Q, K, V, dout, P, d, out = _attention_problem(rng)
+    dP = dout @ V.T
+    dS = P * (dP - np.sum(P * dP, axis=1, keepdims=True))
+    dQ, dK = dS @ K / np.sqrt(d), dS.T @ Q / np.sqrt(d)
+    return max(rel_error(dQ, numerical_gradient(lambda q: np.sum(dout * out(q, K, V)), Q)),
+               rel_error(dK, numerical_gradient(lambda k: np.sum(dout * out(Q, k, V)), K)))
 
 
 CHECKS = {name.removeprefix("check_").replace("_", "-"): check for name, check in dict(globals()).items()
