@@ -23,7 +23,6 @@ Goals (issue 22): at most 6 s cold and 3 s warm on the course machines, at most 
 from __future__ import annotations
 
 import argparse
-import email.utils
 import functools
 import gzip
 import json
@@ -119,6 +118,14 @@ class StaticHost:
         self.httpd.server_close()
 
 
+# The size of the memory snapshot that the worker keeps in Cache Storage (exercise-worker.js)
+SNAPSHOT_BYTES_JS = """async () => {
+  const cache = await caches.open("bpcourse-python");
+  let total = 0;
+  for (const request of await cache.keys()) total += (await (await cache.match(request)).arrayBuffer()).byteLength;
+  return total;
+}"""
+
 PHASES = [  # (label, from mark, to mark)
     ("page load (navigation to ready)", "navigation", "page-ready"),
     ("Run pressed -> worker running", "run", "worker-start"),
@@ -159,6 +166,7 @@ def measure(page, url: str, host: StaticHost, test_id: str, reload: bool) -> dic
     marks["wasm-end"] = marks.get("wasm-instantiateStreaming-end", marks.get("wasm-instantiate-end"))
     page.wait_for_timeout(1000)  # late requests (fonts) land in this visit's log
     run_bytes = host.log.take()
+    snapshot = page.evaluate(SNAPSHOT_BYTES_JS)
     phases = {}
     for label, a, b in PHASES:
         if marks.get(a) is not None and marks.get(b) is not None:
@@ -170,10 +178,12 @@ def measure(page, url: str, host: StaticHost, test_id: str, reload: bool) -> dic
         "files": page_bytes + run_bytes,
         "page_files": page_bytes,
         "streaming": "wasm-instantiateStreaming-begin" in marks,
+        "from_snapshot": "python-from-snapshot" in marks,
+        "snapshot_bytes": snapshot,
     }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def gzipped(path: Path) -> int:
     return len(gzip.compress(path.read_bytes(), compresslevel=6, mtime=0))
 
@@ -234,6 +244,10 @@ def main(argv=None) -> int:
         print(f"  Run -> first visible-test result: median {statistics.median(times):.2f} s {times}")
         print(f"  navigation -> first visible-test result: median {statistics.median(nav):.2f} s {nav}")
         print(f"  wasm compiled by instantiateStreaming: {[r['streaming'] for r in results]}")
+        print(
+            f"  Python started from the memory snapshot: {[r['from_snapshot'] for r in results]}; "
+            f"snapshot kept in Cache Storage after the visit: {[r['snapshot_bytes'] for r in results]} bytes"
+        )
         print(f"  bytes sent (first run): {raw:,} raw, {gz:,} gzip -6, in {len(rows)} files "
               f"(page before Run: {page_raw:,} raw, {page_gz:,} gzip)")  # fmt: skip
         statuses = defaultdict(int)
