@@ -74,6 +74,27 @@ def test_a_tampered_or_missing_runtime_file_is_named(tmp_path, monkeypatch):
     assert vendor.main(["check"]) == 1
 
 
+def test_the_pages_lock_file_is_the_pinned_lock_cut_to_the_vendored_wheels(tmp_path, monkeypatch):
+    trimmed = json.loads((vendor.PYODIDE_DIR / vendor.EXERCISE_LOCK).read_text())
+    full = json.loads((vendor.PYODIDE_DIR / "pyodide-lock.json").read_text())
+    assert trimmed == {"info": full["info"], "packages": {n: full["packages"][n] for n in vendor.WHEELS}}
+    copy = tmp_path / "pyodide"
+    shutil.copytree(vendor.PYODIDE_DIR, copy)
+    monkeypatch.setattr(vendor, "PYODIDE_DIR", copy)
+    edited = dict(trimmed)
+    edited["packages"] = {"numpy": {**trimmed["packages"]["numpy"], "sha256": "0" * 64}}
+    (copy / vendor.EXERCISE_LOCK).write_text(json.dumps(edited))
+    assert any("exercise-lock.json is not the numpy-only copy" in p for p in vendor.check())
+    (copy / vendor.EXERCISE_LOCK).unlink()
+    assert any("exercise-lock.json is missing" in p for p in vendor.check())
+
+
+def test_the_worker_reads_the_cut_lock_file_and_keeps_a_snapshot_that_may_fail():
+    worker = (pages.STATIC / "exercise" / "exercise-worker.js").read_text()
+    assert 'lockFileURL: indexURL + "exercise-lock.json"' in worker
+    assert "_loadSnapshot" in worker and "dropSnapshot()" in worker  # a bad snapshot is dropped, not fatal
+
+
 def test_the_exercises_need_no_package_that_is_not_vendored():
     """Every module a release imports is numpy (vendored) or in Python's standard library."""
     stdlib = {"math", "random", "warnings", "copy", "itertools", "functools", "collections", "time"}
@@ -101,6 +122,14 @@ def test_licence_notices_are_published(site):
 
 
 # --- the pages ---
+
+
+def test_pages_go_without_the_themes_fontawesome_js_but_keep_its_icon_font(site):
+    css = (site / "_static" / "styles" / "pydata-sphinx-theme.css").read_text()
+    assert "fa-solid-900.woff2" in css  # the icons (search, menu, full screen) are drawn by the font
+    for assignment in IDS:
+        page = exercise_page(site, assignment)
+        assert "fontawesome.js" not in page and 'class="fa-solid fa-bars"' in page
 
 
 @pytest.mark.parametrize("notebook", EXERCISES, ids=IDS)

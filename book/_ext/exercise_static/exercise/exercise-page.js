@@ -96,6 +96,7 @@
       worker.onmessage = (event) => {
         const m = event.data;
         if (m.type === "status") setStatus(m.text);
+        else if (m.type === "timing") root.dataset.timing = JSON.stringify(m.marks);
         else if (m.type === "ready") {
           workerReady = true;
           root.dataset.python = "ready";
@@ -251,6 +252,7 @@
       cell.output.appendChild(box);
     }
     function finish(cell, result) {
+      cell.element.dataset.doneAt = String(performance.timeOrigin + performance.now()); // for the benchmark
       if (result.ok) {
         if (result.value !== null && result.value !== undefined) appendStream(cell, "value", result.value + "\n");
         setState(cell, "ok");

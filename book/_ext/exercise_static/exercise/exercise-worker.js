@@ -5,10 +5,26 @@
 // worker -> page  {type: "status", text} | {type: "ready"} | {type: "fatal", message}
 //                 {type: "stream", id, name: "stdout"|"stderr", text}
 //                 {type: "done", id, ok, value, error: {ename, evalue, traceback}}
+//                 {type: "timing", marks: [[name, epoch ms], ...]}  (the start's phases, for the benchmark)
 "use strict";
+
+const marks = [];
+const mark = (name) => marks.push([name, performance.timeOrigin + performance.now()]);
+mark("worker-start");
+for (const name of ["instantiateStreaming", "instantiate"]) { // how long the wasm fetch+compile takes
+  const original = WebAssembly[name];
+  if (!original) continue;
+  WebAssembly[name] = function (...args) {
+    mark("wasm-" + name + "-begin");
+    const result = original.apply(this, args);
+    result.then(() => mark("wasm-" + name + "-end"), () => {});
+    return result;
+  };
+}
 
 const indexURL = new URL("../pyodide/", self.location.href).href;
 importScripts(indexURL + "pyodide.js");
+mark("pyodide.js-loaded");
 
 let current = null; // id of the cell that runs now: its prints go under it
 
@@ -60,18 +76,80 @@ def _bp_run(code, name):
         return json.dumps({"ok": False, "error": _bp_error(error)})
 `;
 
+// A second visit starts faster from a memory snapshot of the freshly started interpreter (before
+// numpy and before any of the student's code), made on the first visit and kept in this browser's
+// Cache Storage. It is made by this site's own Pyodide; one that fails to load is deleted and
+// Python starts as on a first visit.
+const SNAPSHOT_CACHE = "bpcourse-python";
+const SNAPSHOT_KEY = indexURL + "bp-memory-snapshot-" + "0.27.7";
+
+async function readSnapshot() {
+  try {
+    const cache = await caches.open(SNAPSHOT_CACHE);
+    const response = await cache.match(SNAPSHOT_KEY);
+    return response ? new Uint8Array(await response.arrayBuffer()) : null;
+  } catch (error) {
+    return null; // no Cache Storage (a private window, an insecure origin): start as on a first visit
+  }
+}
+
+async function writeSnapshot(bytes) {
+  try {
+    const cache = await caches.open(SNAPSHOT_CACHE);
+    await cache.put(SNAPSHOT_KEY, new Response(bytes, { headers: { "Content-Type": "application/octet-stream" } }));
+  } catch (error) {
+    // a full or missing store only costs the next visit its head start
+  }
+}
+
+async function dropSnapshot() {
+  try {
+    await (await caches.open(SNAPSHOT_CACHE)).delete(SNAPSHOT_KEY);
+  } catch (error) {}
+}
+
+async function startPython() {
+  // exercise-lock.json: Pyodide's lock cut to numpy (tools/vendor_browser_runtime.py), 1 KB not 112 KB
+  const options = { indexURL, lockFileURL: indexURL + "exercise-lock.json", stdout: () => {}, stderr: () => {} };
+  const snapshot = await readSnapshot();
+  mark("snapshot-read");
+  if (snapshot) {
+    try {
+      const pyodide = await loadPyodide({ ...options, _loadSnapshot: snapshot });
+      pyodide.runPython("import sys");
+      mark("python-from-snapshot");
+      return pyodide;
+    } catch (error) {
+      await dropSnapshot();
+    }
+  }
+  const pyodide = await loadPyodide({ ...options, _makeSnapshot: true });
+  try {
+    const bytes = pyodide.makeMemorySnapshot();
+    mark("snapshot-made");
+    writeSnapshot(bytes); // not awaited: the first visit does not wait for the store
+  } catch (error) {}
+  return pyodide;
+}
+
 async function start() {
   self.postMessage({ type: "status", text: "Loading Python…" });
-  const pyodide = await loadPyodide({ indexURL, stdout: () => {}, stderr: () => {} });
+  const pyodide = await startPython();
+  mark("python-ready");
   self.postMessage({ type: "status", text: "Loading numpy…" });
   const problems = [];
   // loadPackage only warns when a wheel fails its integrity check: collect and fail loudly
   await pyodide.loadPackage(["numpy"], { messageCallback: () => {}, errorCallback: (e) => problems.push(e) });
   if (problems.length) throw new Error("numpy could not be loaded: " + problems.join("; "));
+  mark("numpy-loaded");
+  pyodide.runPython("import numpy");
+  mark("numpy-imported");
   pyodide.registerJsModule("bp_bridge", {
     stream: (name, text) => self.postMessage({ type: "stream", id: current, name, text }),
   });
   pyodide.runPython(RUNNER);
+  mark("runner-ready");
+  self.postMessage({ type: "timing", marks: marks.slice() });
   return pyodide;
 }
 
