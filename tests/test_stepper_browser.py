@@ -96,8 +96,8 @@ def graph_of(panel: dict) -> stepper.Graph:
 def neuron(values: dict) -> dict:
     t = {name: Tensor(values[name]) for name in NEURON_LEAVES}
     t["m1"], t["m2"] = t["x1"] * t["w1"], t["x2"] * t["w2"]
-    t["s"] = t["m1"] + t["m2"]
-    t["n"] = t["s"] + t["b"]
+    t["m"] = t["m1"] + t["m2"]  # the chapter's names: m for the sum of products, n = m + b
+    t["n"] = t["m"] + t["b"]
     t["o"] = stepper.tanh(t["n"])
     t["o"].backward()
     return t
