@@ -55,11 +55,14 @@ def exported(course: Course, path) -> dict[str, tuple]:
         return {r["student"]: (r["status"], r["score"]) for r in csv.DictReader(f) if r["assignment"] == ASSIGNMENT}
 
 
-def test_a_class_graded_on_dask_survives_a_killed_worker(tmp_path):
+def test_a_class_graded_on_dask_survives_a_killed_worker(tmp_path, monkeypatch):
     from distributed import Client, LocalCluster
 
     from tests.pgserver import postgres_server
 
+    tmp = tmp_path / "tmp"  # the temp folder of the client and the workers (they inherit TMPDIR)
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
     write_class(tmp_path / "class")
     local = Course.locate(root=REPO_ROOT, state=tmp_path / "local")
     assert cli(local, "collect", ASSIGNMENT, str(tmp_path / "class")).wait(timeout=300) == 0
@@ -94,6 +97,10 @@ def test_a_class_graded_on_dask_survives_a_killed_worker(tmp_path):
         if rows.get(student) != expected.get(student)
     }
     assert rows == expected, differing
+    # no student's notebook and no worker folder is left: the killed worker's folder was removed
+    # by its replacement's first task, the others when their processes ended
+    left = [str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.suffix == ".ipynb" or "autograder-worker-" in p.name]
+    assert left == []
 
 
 def _graded(course) -> int:

@@ -10,6 +10,15 @@ at 1 worker and at every core, sandbox on, and prints submissions per minute, th
 stock, and where the time of one submission goes (judge and student processes, the other steps).
 It measures; it asserts nothing.
 Both graders use the same per-cell time limit (--cell-timeout).
+
+    .venv/bin/python tools/benchmark_grading.py --scale 40,400,2000 [--timeout-share 0]
+
+Scale instead (no stock run): for each class size, generated as above, our grader at 1 worker,
+at every core, and on a Dask LocalCluster of 2 workers (`--dask local:2`, SQLite: one machine):
+seconds, submissions per minute, wall time per submission (which should stay flat as the class
+grows), the median autograde of one submission, and the memory of the judge and the student
+processes (the largest resident size of any one of them, sampled from /proc every 0.1 s, and
+the judge's own peak as it reports it).
 """
 
 from __future__ import annotations
@@ -78,15 +87,79 @@ def stock_nbgrader(assignment: str, submissions: Path, work: Path, cell_timeout:
     return timed([*nbgrader, "autograde", assignment], cwd=root, env=env)
 
 
-def ours(assignment: str, submissions: Path, work: Path, workers: int, cell_timeout: float) -> tuple[float, dict]:
-    state = work / f"ours-{workers}"
+def ours(assignment: str, submissions: Path, work: Path, workers, cell_timeout: float) -> tuple[float, dict]:
+    """`grade` at `workers` (a number, or "local:N" for Dask); (seconds, its --timings)."""
+    label = str(workers).replace(":", "-")
+    state = work / f"ours-{label}"
     config = work / "limits.py"
     config.write_text(f"c = get_config()\nc.SandboxExecute.cell_timeout = {cell_timeout}\n")
     base = [sys.executable, "-m", "autograder", "--state", str(state), "--config", str(config)]
     subprocess.run([*base, "collect", assignment, str(submissions)], cwd=REPO, check=True, capture_output=True)
-    timings = work / f"timings-{workers}.json"
-    seconds = timed([*base, "grade", assignment, "--workers", str(workers), "--timings", str(timings)], cwd=REPO)
+    timings = work / f"timings-{label}.json"
+    how = ["--dask", workers] if str(workers).startswith("local") else ["--workers", str(workers)]
+    seconds = timed([*base, "grade", assignment, *how, "--timings", str(timings)], cwd=REPO)
     return seconds, json.loads(timings.read_text())
+
+
+class MemorySampler:
+    """The largest resident size of any judge and any student process (zygotes and their forks,
+    which keep the zygote's command line), read from /proc every `interval` seconds."""
+
+    def __init__(self, interval: float = 0.1):
+        import threading
+
+        self.peak = {"judge": 0, "student": 0}
+        self.interval, self.stopped = interval, threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopped.set()
+        self.thread.join()
+
+    def _run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            for proc in Path("/proc").iterdir():
+                if not proc.name.isdigit():
+                    continue
+                try:
+                    command = (proc / "cmdline").read_bytes()
+                    if b"zygote" not in command:
+                        continue
+                    kind = "judge" if b"judge.py" in command else "student" if b"student.py" in command else None
+                    if kind is None:
+                        continue
+                    for line in (proc / "status").read_text().splitlines():
+                        if line.startswith("VmRSS:"):
+                            self.peak[kind] = max(self.peak[kind], int(line.split()[1]) * 1024)
+                except OSError:
+                    continue
+
+
+def scale(args, cores: int) -> None:
+    sizes = [int(n) for n in args.scale.split(",")]
+    configs = sorted({1, cores}) + ["local:2"]
+    print(f"{args.assignment}, timeout share {args.timeout_share:g}, per-cell limit {args.cell_timeout:g} s, "
+          f"{cores} cores; load average {os.getloadavg()[0]:.1f} at the start")  # fmt: skip
+    header = ("size", "grader", "seconds", "subm/min", "ms/subm", "median ms", "judge MB", "student MB")
+    print("\n" + " ".join(f"{h:>11}" for h in header))
+    for n in sizes:
+        with tempfile.TemporaryDirectory(prefix="grading-benchmark-") as tmp:
+            work = Path(tmp)
+            make_submissions(args.assignment, n, work / "class", args.timeout_share)
+            for workers in configs:
+                with MemorySampler() as memory:
+                    seconds, timings = ours(args.assignment, work / "class", work, workers, args.cell_timeout)
+                median = statistics.median(t["total"] for t in timings.values()) if timings else 0.0
+                label = f"dask {workers}" if str(workers).startswith("local") else f"{workers} worker(s)"
+                row = (n, label, f"{seconds:.1f}", f"{n / seconds * 60:.0f}", f"{seconds / n * 1000:.0f}",
+                       f"{median * 1000:.0f}", f"{memory.peak['judge'] / 2**20:.0f}",
+                       f"{memory.peak['student'] / 2**20:.0f}")  # fmt: skip
+                print(" ".join(f"{str(c):>11}" for c in row), flush=True)
+    print(f"load average {os.getloadavg()[0]:.1f} at the end (other work on this machine slows every figure)")
 
 
 def kernel_start_stop(samples: int = 5) -> float:
@@ -109,8 +182,12 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=40, help="number of submissions")
     parser.add_argument("--cell-timeout", type=float, default=5.0, help="seconds per cell, for both graders")
     parser.add_argument("--timeout-share", type=float, default=0.15, help="share of submissions that time out")
+    parser.add_argument("--scale", metavar="N,N,...", help="class sizes to grade with our grader only (no stock run)")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
+    if args.scale:
+        scale(args, cores)
+        return
     with tempfile.TemporaryDirectory(prefix="grading-benchmark-") as tmp:
         work = Path(tmp)
         kinds = make_submissions(args.assignment, args.n, work / "class", args.timeout_share)

@@ -26,6 +26,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import socket
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,6 +48,7 @@ def grade_on_dask(course: Course, assignment_id: str, students: list[str], addre
     import dask
     from distributed import Client, as_completed
 
+    remove_stale_worker_folders()  # of this host's workers killed in an earlier run
     settings = {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
                 "distributed.scheduler.worker-saturation": 1.0}  # fmt: skip
     with dask.config.set(settings):
@@ -146,6 +150,7 @@ def _write_files(folder: Path, files: dict[str, bytes]) -> None:
 
 _workers: dict[tuple, object] = {}  # (course, sandbox) -> this worker process's course and Autograder
 _releases: dict[tuple, int] = {}  # (course, sandbox, assignment) -> the release its Autograder read
+WORKER_PREFIX = "autograder-worker-"  # + host-pid-random: a worker process's state in the temp folder
 
 
 def grade_submission(course: Course, assignment_id: str, student: str, files: dict, release: dict, sandbox: bool):
@@ -153,24 +158,69 @@ def grade_submission(course: Course, assignment_id: str, student: str, files: di
 
     The submission's files go into a state directory of this worker process's own, beside the
     release the client made (the gradebook already knows the assignment: the client registered it).
+    They are removed again before the task returns: no student's notebook stays in the worker's
+    temp folder, and the folder itself goes when the worker process ends (`worker_state`).
     """
-    import tempfile
-
     from autograder.engine import Autograder
 
     key = (course, sandbox)
     if key not in _workers:
-        state = Path(tempfile.mkdtemp(prefix="autograder-worker-"))
-        local = Course(root=course.root, state=state, db_url=course.db_url, extra_config=course.extra_config)
+        local = Course(root=course.root, state=worker_state(), db_url=course.db_url, extra_config=course.extra_config)
         _workers[key] = (local, Autograder(local, sandbox=sandbox))
     local, autograder = _workers[key]
     if _releases.get((key, assignment_id)) != hash(tuple(sorted(release.items()))):
         autograder.forget(assignment_id)  # another run registered another version of the assignment
         _releases[(key, assignment_id)] = hash(tuple(sorted(release.items())))
     _write_files(local.grading_release_dir / assignment_id, release)
-    _write_files(local.submitted_dir / student / assignment_id, files)
-    outcome = grade_notebook(autograder, assignment_id, student)
-    return outcome, _files_of(local, assignment_id, student, kind="autograded")
+    try:
+        _write_files(local.submitted_dir / student / assignment_id, files)
+        outcome = grade_notebook(autograder, assignment_id, student)
+        return outcome, _files_of(local, assignment_id, student, kind="autograded")
+    finally:
+        for folder in (local.submitted_dir / student, local.autograded_dir / student):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def worker_state() -> Path:
+    """A new state folder for this worker process, removed when the process ends; first, the
+    folders of this host's worker processes that were killed (their process is gone) are removed."""
+    import atexit
+    from multiprocessing import util
+
+    remove_stale_worker_folders()
+    state = Path(tempfile.mkdtemp(prefix=f"{WORKER_PREFIX}{_host()}-{os.getpid()}-"))
+    # atexit for a plain process (dask-worker); a multiprocessing child (a Nanny's worker, a
+    # LocalCluster's) leaves with os._exit and runs only multiprocessing's own finalizers
+    atexit.register(shutil.rmtree, state, ignore_errors=True)
+    util.Finalize(None, shutil.rmtree, args=(state,), kwargs={"ignore_errors": True}, exitpriority=0)
+    return state
+
+
+def remove_stale_worker_folders(folder: Path | None = None) -> list[Path]:
+    """Remove the worker folders in the temp folder whose process on this host has ended (killed:
+    no clean-up ran); those of live processes and of other hosts (a shared /tmp) stay."""
+    folder = Path(folder or tempfile.gettempdir())
+    removed = []
+    for path in folder.glob(f"{WORKER_PREFIX}{_host()}-*"):
+        pid = path.name[len(f"{WORKER_PREFIX}{_host()}-") :].split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)) and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _host() -> str:
+    return "".join(c if c.isalnum() else "_" for c in socket.gethostname())[:40] or "host"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def shard_from_environment(count: int | None = None) -> tuple[int, int]:

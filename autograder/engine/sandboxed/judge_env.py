@@ -142,7 +142,7 @@ def describe(error: BaseException, timeout: float) -> tuple[str, str]:
     if isinstance(error, (StudentError, StudentAbort)):
         return error.args[0], error.args[1]
     if isinstance(error, StudentGone):
-        return ("TimeoutError" if "longer" in str(error) else "ProcessEnded"), str(error)
+        return ("TimeoutError" if "longer" in str(error) or "timed out" in str(error) else "ProcessEnded"), str(error)
     try:
         message = str(error)
     except Exception:  # noqa: BLE001

@@ -8,16 +8,29 @@ the judge names). `Remote` is a student object in a test: every use of it goes t
 
 from __future__ import annotations
 
+import time
+
 import wire
 from judge_process import StudentProcess
 from judge_protocol import ENDED, CellTimeout, NeedsCallback, StudentGone, student_outputs
+
+HUNG = "your function {} timed out in an earlier test: see the first (it is not called again in this notebook)"
 
 
 class Link(StudentProcess):
     """Requests about student values: call, getattr, setattr, operators, items, conversions, names, cells."""
 
     def op(self, op: str, args: list, name: str | None = None):
-        """A request about student values: call, getattr, setattr, binary, unary, getitem, setitem, convert."""
+        """A request about student values: call, getattr, setattr, binary, unary, getitem, setitem, convert.
+
+        A hang costs one limit: a call of a student's function (by its global name) that ran past
+        the cell's limit, having run at least half of it itself (not a fast function that a test's
+        long loop happened to be calling), marks the function; every later call of it in this
+        submission fails at once, without a request (HUNG). The other functions are called as usual.
+        """
+        function = args[0]._origin if op == "call" and type(args[0]) is Remote else None
+        if function in self.hung:
+            raise StudentGone(HUNG.format(function))
         self.ensure()  # a restart first, so that the arguments are checked against the new process
         arrays: list = []
         self.sent_handles = {}
@@ -25,7 +38,14 @@ class Link(StudentProcess):
         sent, self.sent_handles = self.sent_handles, {}
         if name is not None:
             message["name"] = name
-        return self.request(message, arrays=arrays, sent=sent)
+        started = time.monotonic()
+        try:
+            return self.request(message, arrays=arrays, sent=sent)
+        except StudentGone as gone:
+            ran = time.monotonic() - started
+            if function is not None and str(gone) == self._too_long() and ran >= self.judge.limits["cell_timeout"] / 2:
+                self.hung.add(function)
+            raise
 
     def pipelined(self, op: str, args: list, name: str):
         """An operator on student objects, sent without waiting: its result stays in the student's
@@ -56,9 +76,13 @@ class Link(StudentProcess):
         return self.handle_of(obj)
 
     def names(self, wanted: list[str]) -> dict:
+        """The student's current values of these globals (a proxy remembers the name it was read by)."""
         found = self.request({"op": "names", "names": wanted})
         if type(found) is not dict:
             raise self.fail("your code sent something that is not plain data (names)")
+        for name, value in found.items():
+            if type(value) is Remote and name in wanted:
+                object.__setattr__(value, "_origin", name)
         return found
 
     def run_cell(self, source: str, index: int) -> list:
@@ -125,7 +149,7 @@ class Remote:
     result is always a Remote, read through its attributes (`(a * b).data`), as the exercises do.
     """
 
-    __slots__ = ("_link", "_ident", "_generation", "__weakref__")
+    __slots__ = ("_link", "_ident", "_generation", "_origin", "__weakref__")
     # How messages name it, in the student's words (`type(x).__name__` reads the same, without "an"):
     # a value the student's code made that is not plain data (a number, an array, a list ...).
     _kind_for_messages = "an object of your code"
@@ -137,6 +161,7 @@ class Remote:
         object.__setattr__(self, "_link", link)
         object.__setattr__(self, "_ident", ident)
         object.__setattr__(self, "_generation", link.generation)
+        object.__setattr__(self, "_origin", None)  # the student's global name it was read by, if any
 
     def __getattr__(self, name):
         if name.startswith("__") and name.endswith("__"):  # protocols (numpy's __array_interface__ ...) stay local

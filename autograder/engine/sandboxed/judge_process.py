@@ -28,6 +28,7 @@ class StudentProcess:
         self.broken: str | None = None  # why the current student process cannot be used
         self.dead: str | None = None  # why no student process will be started again
         self.restarts = 0
+        self.hung: set[str] = set()  # the student's functions that ran past a cell's limit (judge_link.Link.op)
         self.replay: list[dict] = []  # requests running the student cells that completed, in order
         self.callbacks: dict[int, object] = {}  # the test functions passed during the current cell
         self.next_callback = 1  # never reused: an expired callback's number stays unknown
