@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import numpy as np
 
-
 SATURATED = 0.99  # a row whose largest weight exceeds this counts as saturated (one-hot in all but name)
 
 

@@ -39,7 +39,7 @@ def test_gradients_match_central_differences(case, masked):
     Q, K, V, dout = _problem(rng, shape, Tq, Tk, d, dv)
     mask = at.causal_mask(Tq, Tk) if masked else None
     _, cache = at.attention_forward(Q, K, V, mask)
-    for got, want in zip(at.attention_backward(dout, cache), _numeric(Q, K, V, dout, mask)):
+    for got, want in zip(at.attention_backward(dout, cache), _numeric(Q, K, V, dout, mask), strict=True):
         assert got.shape == want.shape
         assert rel_error(got, want) < 1e-5  # central differences, h = 1e-6: round-off on small entries
 
@@ -74,7 +74,7 @@ def test_a_fully_masked_row_gives_zeros_and_no_nan():
         out, cache = at.attention_forward(Q, K, V, mask)
         dQ, dK, dV = at.attention_backward(dout, cache)
     assert np.all(out[:, 0] == 0.0) and np.all(dQ[:, 0] == 0.0)
-    for got, want in zip((dQ, dK, dV), _numeric(Q, K, V, dout, mask)):
+    for got, want in zip((dQ, dK, dV), _numeric(Q, K, V, dout, mask), strict=True):
         assert rel_error(got, want) < 1e-5  # central differences, h = 1e-6: round-off on small entries
 
 

@@ -465,7 +465,8 @@ def _row_softmax(S):
 
 def _attention_problem(rng):
     Tq, Tk, d, dv = 3, 4, 2, 3
-    Q, K, V, dout = rng.normal(size=(Tq, d)), rng.normal(size=(Tk, d)), rng.normal(size=(Tk, dv)), rng.normal(size=(Tq, dv))
+    Q, K, V = rng.normal(size=(Tq, d)), rng.normal(size=(Tk, d)), rng.normal(size=(Tk, dv))
+    dout = rng.normal(size=(Tq, dv))
 
     def out(Q, K, V):
         return _row_softmax(Q @ K.T / np.sqrt(d)) @ V
