@@ -262,3 +262,94 @@ def test_engine_relu_passes_nothing_at_zero():
     x = engine.Tensor([-1.0, 0.0, 2.0])
     x.relu().sum().backward()
     assert np.array_equal(x.grad, [0.0, 0.0, 1.0])
+
+
+# --- the referee reading of 10-12 (artifacts/referee-10-12.md) ----------------------------------------
+
+
+def test_unscaled_attention_starves_the_typical_query_but_not_the_mean():
+    """12, finding 1: at d = 1024 the unscaled layer's median dQ is far below the scaled one's, its mean above."""
+    from bpcourse import attention as at
+
+    rng = np.random.default_rng(5)
+    n, T, d = 2000, 16, 1024
+    q, k = rng.normal(size=(n, 1, d)), rng.normal(size=(n, T, d))
+    v, dout = rng.normal(size=(n, T, 1)), rng.normal(size=(n, 1, 1))
+    norms = {}
+    for name, scale in (("raw", 1.0), ("scaled", 1 / np.sqrt(d))):
+        dq = at.attention_backward(dout, at.attention_forward(q, k, v, scale=scale)[1])[0]
+        norms[name] = np.linalg.norm(dq[:, 0, :], axis=1)
+    assert np.median(norms["raw"]) < 0.1 * np.median(norms["scaled"])
+    assert norms["raw"].mean() > norms["scaled"].mean()
+
+
+def test_large_negative_mask_agrees_with_inf_unless_a_row_has_no_key():
+    """12, finding 3: -1e9 gives -inf's weights in a partly masked row (float64); with no key it spreads the
+    query's gradient into the values; and in float16 -1e9 is -inf."""
+    from bpcourse import attention as at
+
+    rng = np.random.default_rng(12)
+    Q, K, V, dout = (rng.normal(size=s) for s in ((6, 4), (6, 4), (6, 3), (6, 3)))
+    mask = at.causal_mask(6)
+    _, cache = at.attention_forward(Q, K, V, mask)
+    assert np.array_equal(at.masked_softmax(np.where(mask, at.scores(Q, K), -1e9)), cache[3])
+    mask[2] = False
+    P_big = at.masked_softmax(np.where(mask, at.scores(Q, K), -1e9))
+    assert np.allclose(P_big[2], 1 / 6)
+    dV_course = at.attention_backward(dout, at.attention_forward(Q, K, V, mask)[1])[2]
+    dV_big = P_big.T @ dout
+    assert np.allclose(dV_big - dV_course, np.outer(P_big[2], dout[2])) and np.linalg.norm(dV_big - dV_course) > 0.1
+    with np.errstate(over="ignore"):
+        assert np.isneginf(np.float16(-1e9))
+
+
+def test_spectral_radius_below_one_does_not_stop_growth():
+    """11, finding 8: a non-normal Wh with radius 0.8 and largest singular value > 4 amplifies for several steps."""
+    W = np.array([[0.8, 4.0], [0.0, 0.8]])
+    assert max(abs(np.linalg.eigvals(W))) < 1 < np.linalg.norm(W, 2)
+    powers = [np.linalg.norm(np.linalg.matrix_power(W.T, t), 2) for t in range(1, 61)]
+    assert max(powers) > 5 and powers[-1] < 1e-3
+    # and a largest singular value below 1 makes every step shrink, whatever the tanh factors
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(5, 5))
+    A *= 0.9 / np.linalg.norm(A, 2)
+    g = rng.normal(size=5)
+    for _ in range(20):
+        new = np.diag(rng.uniform(0, 1, 5)) @ A.T @ g
+        assert np.linalg.norm(new) <= 0.9 * np.linalg.norm(g) + 1e-12
+        g = new
+
+
+def test_three_tied_maxima_central_difference_is_half_not_a_third():
+    """10, finding 15: a coordinate's central difference at a three-way tie is 1/2, the even share 1/3."""
+    from bpcourse import conv
+    from bpcourse.gradcheck import numerical_gradient
+
+    x = np.array([[[[3.0, 3.0, 3.0]]]])
+    num = numerical_gradient(lambda v: conv.maxpool(v, 1, 3, 1).sum(), x)[0, 0, 0]
+    share = conv.maxpool_backward(np.ones((1, 1, 1, 1)), x, 1, 3, 1)[0, 0, 0]
+    assert np.allclose(num, 0.5) and np.allclose(share, 1 / 3)
+    # the even share is right along the direction that moves every tied entry together
+    h = 1e-6
+    slope = (conv.maxpool(x + h, 1, 3, 1).sum() - conv.maxpool(x - h, 1, 3, 1).sum()) / (2 * h)
+    assert np.isclose(slope, share.sum())
+
+
+def test_col2im_that_assigns_is_wrong_both_ways():
+    """10, finding 16: assigning per kernel offset (what was measured) and per window are both off where windows overlap."""
+    from bpcourse import conv
+    from bpcourse.gradcheck import rel_error
+
+    rng = np.random.default_rng(0)
+    shape = (1, 1, 5, 5)
+    d = rng.normal(size=conv.im2col(np.zeros(shape), 3, 3, 1, 1).shape)
+    right = conv.col2im(d, shape, 3, 3, 1, 1)
+    per_offset = conv.col2im(d, shape, 3, 3, 1, 1, accumulate=False)
+    per_window = np.zeros((1, 1, 7, 7))
+    cols = d.reshape(1, 3, 3, 1, 5, 5)
+    for i in range(5):
+        for j in range(5):
+            per_window[0, 0, i : i + 3, j : j + 3] = cols[0, :, :, 0, i, j]
+    per_window = per_window[:, :, 1:6, 1:6]
+    assert rel_error(per_offset, right) > 0.5 and rel_error(per_window, right) > 0.5
+    assert not np.allclose(per_offset, per_window)
