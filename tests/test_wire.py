@@ -132,7 +132,7 @@ def test_arrays_cross_as_their_raw_bytes_in_the_frames_data_part():
     assert data == b"".join(np.ascontiguousarray(a).tobytes() for a in ARRAYS)
     message, data = received(raw)
     decoded = wire.decode(message, refuse, data=data)
-    for got, sent in zip(decoded, ARRAYS):
+    for got, sent in zip(decoded, ARRAYS, strict=True):
         assert type(got) is np.ndarray and got.dtype == sent.dtype and got.shape == sent.shape
         assert got.flags.writeable and got.flags.c_contiguous
         assert np.array_equal(got, sent, equal_nan=True)
