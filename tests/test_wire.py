@@ -170,8 +170,9 @@ def test_malformed_data_frames_are_refused():
     with pytest.raises(wire.WireError, match="parts do not match"):
         received(struct.pack(">I", 2 | wire.DATA_FLAG) + b"[]")
     # the count of structural bytes covers the JSON, not the arrays' bytes (any bytes, commas too) ...
-    message, data = received(data_frame({"b": ["|u1", [wire.MAX_STRUCTURE + 1], 0, wire.MAX_STRUCTURE + 1]},
-                                        b"," * (wire.MAX_STRUCTURE + 1)))
+    message, data = received(
+        data_frame({"b": ["|u1", [wire.MAX_STRUCTURE + 1], 0, wire.MAX_STRUCTURE + 1]}, b"," * (wire.MAX_STRUCTURE + 1))
+    )
     assert wire.decode(message, refuse, data=data).sum() == ord(",") * (wire.MAX_STRUCTURE + 1)
     # ... and a data frame's JSON is counted as any other
     body = b"[" + b"{}," * (wire.MAX_STRUCTURE // 2 + 1) + b"{}]"
