@@ -336,7 +336,8 @@ def test_three_tied_maxima_central_difference_is_half_not_a_third():
 
 
 def test_col2im_that_assigns_is_wrong_both_ways():
-    """10, finding 16: assigning per kernel offset (what was measured) and per window are both off where windows overlap."""
+    """10, finding 16: assigning per kernel offset (what was measured) and per window are both off
+    where windows overlap."""
     from bpcourse import conv
     from bpcourse.gradcheck import rel_error
 
