@@ -100,9 +100,8 @@ class StudentProcess:
             self.judge.add_output(reply.get("out"))
             if "err" in reply:
                 raise student_error(reply["err"]) or self.fail(NOT_DATA.format("an error"))
-            data = self.sock.data  # the reply's arrays' bytes
-            value = wire.decode(reply.get("ok"), self.resolve, data=data)
-            write_back(reply.get("w"), arrays or [], sent or {}, data)
+            value = wire.decode(reply.get("ok"), self.resolve)
+            write_back(reply.get("w"), arrays or [], sent or {})
             return value
         except CellTimeout:  # the alarm, while the student's code ran (or a test's function it called)
             raise self.fail(self._too_long()) from None
