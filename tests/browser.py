@@ -33,9 +33,8 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 class SiteServer:
     """A static file server for `root` on 127.0.0.1 and a free port, in a background thread."""
 
-    def __init__(self, root: Path):
-        handler = functools.partial(_QuietHandler, directory=str(root))
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    def __init__(self, root: Path, handler: type[SimpleHTTPRequestHandler] = _QuietHandler):
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 

@@ -33,14 +33,14 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser import CHROMIUM_ARGS, chromium_path  # noqa: E402
+from tests.browser import CHROMIUM_ARGS, SiteServer, chromium_path  # noqa: E402
 
 BLOCK_OTHER_HOSTS = "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"
 HEADERS = {"Cache-Control": "max-age=600"}  # plus ETag and Last-Modified, as GitHub Pages sends
@@ -101,21 +101,12 @@ class _StaticHostHandler(SimpleHTTPRequestHandler):
             self.log.add(urlsplit(self.path).path, code, 0)
 
 
-class StaticHost:
+class StaticHost(SiteServer):
+    """The test suite's site server, with GitHub Pages' caching headers and a log of bytes sent."""
+
     def __init__(self, root: Path):
         self.log = _Log()
-        handler = type("Handler", (_StaticHostHandler,), {"log": self.log})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(root, handler=type("Handler", (_StaticHostHandler,), {"log": self.log}))
 
 
 # The size of the memory snapshot that the worker keeps in Cache Storage (exercise-worker.js)
