@@ -66,7 +66,7 @@ def send_later(sock, data: bytes) -> threading.Thread:
 def test_a_frame_of_many_small_values_is_refused_before_it_is_parsed(monkeypatch):
     ours, theirs = socket.socketpair()
     parsed = []
-    monkeypatch.setattr(wire.json, "loads", lambda raw: parsed.append(raw) or [])
+    monkeypatch.setattr(wire, "_from_json", lambda raw: parsed.append(raw) or [])
     body = b"[" + b"{}," * (wire.MAX_STRUCTURE // 2 + 1) + b"{}]"
     sender = send_later(theirs, frame(body))
     with pytest.raises(wire.WireError, match="more than"):
@@ -83,6 +83,151 @@ def test_honest_frames_pass_the_count():
     assert len(wire.Connection(ours).receive()) == 100_000
     sender.join()
     ours.close(), theirs.close()
+
+
+def data_frame(message, data: bytes, json_size: int | None = None) -> bytes:
+    """A frame with a data part, made by hand (as a hostile student process could)."""
+    body = json.dumps(message).encode()
+    size = len(body) if json_size is None else json_size
+    return struct.pack(">I", (4 + len(body) + len(data)) | wire.DATA_FLAG) + struct.pack(">I", size) + body + data
+
+
+def received(data: bytes):
+    """(message, its data part) as the judge's side receives `data`."""
+    ours, theirs = socket.socketpair()
+    sender = send_later(theirs, data)
+    try:
+        connection = wire.Connection(ours)
+        return connection.receive(), connection.data
+    finally:
+        sender.join()
+        ours.close(), theirs.close()
+
+
+ARRAYS = [
+    np.arange(12.0).reshape(3, 4),
+    np.arange(12.0).reshape(3, 4)[:, ::2],  # not contiguous
+    np.array(2.5),  # 0-d
+    np.zeros((2, 0, 3)),  # empty
+    np.array([True, False]),
+    np.arange(5, dtype=np.uint8),
+    np.arange(4, dtype=np.int32) - 2,
+    np.array([1 + 2j, -0.5j]),
+    np.array([np.inf, -np.inf, np.nan, -0.0]),
+]
+
+
+def test_arrays_cross_as_their_raw_bytes_in_the_frames_data_part():
+    ours, theirs = socket.socketpair()
+    wire.Connection(theirs).send(wire.encode(ARRAYS, no_handles))
+    head = ours.recv(4, socket.MSG_PEEK)
+    raw = b""
+    while len(raw) < 4 + (struct.unpack(">I", head)[0] & ~wire.DATA_FLAG):
+        raw += ours.recv(1 << 20)
+    ours.close(), theirs.close()
+    assert struct.unpack(">I", raw[:4])[0] & wire.DATA_FLAG
+    json_size = struct.unpack(">I", raw[4:8])[0]
+    data = raw[8 + json_size :]
+    # every array's memory, once, verbatim (no base64, no element-by-element JSON)
+    assert data == b"".join(np.ascontiguousarray(a).tobytes() for a in ARRAYS)
+    message, data = received(raw)
+    decoded = wire.decode(message, refuse, data=data)
+    for got, sent in zip(decoded, ARRAYS, strict=True):
+        assert type(got) is np.ndarray and got.dtype == sent.dtype and got.shape == sent.shape
+        assert got.flags.writeable and got.flags.c_contiguous
+        assert np.array_equal(got, sent, equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    "array, data, error",
+    [
+        (["<U1", [2], 0, 8], b"a\0\0\0b\0\0\0", "dtype '<U1'"),  # text
+        (["|O", [1], 0, 8], bytes(8), "dtype '|O'"),  # pointers
+        ([">f8", [1], 0, 8], bytes(8), "dtype '>f8'"),  # big-endian: not on the list
+        (["float64", [1], 0, 8], bytes(8), "dtype 'float64'"),  # only exact dtype strings
+        (["<f8", [3], 0, 16], bytes(24), "does not match its shape"),  # 2 floats' bytes for 3
+        (["<f8", [2], 0, 24], bytes(24), "does not match its shape"),
+        (["<f8", [4], 0, 32], bytes(24), "larger than its message's data"),  # oversize: beyond the frame
+        (["<f8", [2], 16, 16], bytes(24), "larger than its message's data"),
+        (["<f8", [2], -8, 16], bytes(24), "invalid place"),
+        (["<f8", [2], 0.0, 16], bytes(24), "invalid place"),
+        (["<f8", [-2], 0, -16], bytes(24), "invalid shape"),
+        (["<f8", [2**40, 2**40], 0, 2**83], bytes(8), "invalid shape"),
+        (["|b1", [wire.MAX_ITEMS + 1], 0, wire.MAX_ITEMS + 1], bytes(wire.MAX_ITEMS + 1), "too many values"),
+    ],
+)
+def test_malformed_raw_arrays_are_refused_by_name(array, data, error):
+    message, data = received(data_frame({"b": array}, data))
+    with pytest.raises(wire.WireError, match=error):
+        wire.decode(message, refuse, data=data)
+
+
+def test_malformed_data_frames_are_refused():
+    with pytest.raises(wire.WireError, match="larger than the limit"):  # oversize: refused before it is read
+        received(struct.pack(">I", (wire.MAX_FRAME + 1) | wire.DATA_FLAG) + bytes(16))
+    with pytest.raises(wire.WireError, match="parts do not match"):  # its JSON longer than the frame
+        received(data_frame({"b": ["<f8", [1], 0, 8]}, bytes(8), json_size=10_000))
+    with pytest.raises(wire.WireError, match="parts do not match"):
+        received(struct.pack(">I", 2 | wire.DATA_FLAG) + b"[]")
+    # the count of structural bytes covers the JSON, not the arrays' bytes (any bytes, commas too) ...
+    message, data = received(
+        data_frame({"b": ["|u1", [wire.MAX_STRUCTURE + 1], 0, wire.MAX_STRUCTURE + 1]}, b"," * (wire.MAX_STRUCTURE + 1))
+    )
+    assert wire.decode(message, refuse, data=data).sum() == ord(",") * (wire.MAX_STRUCTURE + 1)
+    # ... and a data frame's JSON is counted as any other
+    body = b"[" + b"{}," * (wire.MAX_STRUCTURE // 2 + 1) + b"{}]"
+    with pytest.raises(wire.WireError, match="more than"):
+        received(struct.pack(">I", (4 + len(body)) | wire.DATA_FLAG) + struct.pack(">I", len(body)) + body)
+    # an array in a frame without a data part has no bytes to be
+    message, data = received(frame(json.dumps({"b": ["<f8", [1], 0, 8]}).encode()))
+    with pytest.raises(wire.WireError, match="larger than its message's data"):
+        wire.decode(message, refuse, data=data)
+
+
+def test_an_array_too_large_for_a_frame_is_not_sent():
+    ours, theirs = socket.socketpair()
+    with pytest.raises(wire.WireError, match="larger than"):
+        wire.Connection(theirs).send(wire.encode(np.zeros(wire.MAX_FRAME // 8 + 1), no_handles))
+    ours.setblocking(False)
+    with pytest.raises(BlockingIOError):  # nothing of it went out
+        ours.recv(1)
+    ours.close(), theirs.close()
+
+
+def test_queued_messages_go_out_with_the_next_send_in_order():
+    ours, theirs = socket.socketpair()
+    sender, receiver = wire.Connection(theirs), wire.Connection(ours)
+    for i in range(3):
+        sender.queue({"as": -i, "x": wire.encode(np.full(2, float(i)), no_handles)})
+    ours.setblocking(False)
+    with pytest.raises(BlockingIOError):  # queued: not sent yet
+        ours.recv(1)
+    ours.setblocking(True)
+    sender.send({"op": "names"})
+    for i in range(3):
+        message = receiver.receive()
+        assert message["as"] == -i
+        assert wire.decode(message["x"], refuse, data=receiver.data).tolist() == [float(i)] * 2
+    assert receiver.receive() == {"op": "names"}
+    got = []
+
+    def read():
+        try:
+            while True:
+                got.append(receiver.receive())
+        except wire.WireError:
+            pass
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    for i in range(wire.QUEUED // 8):  # a long queue goes out by itself, before it holds too much
+        sender.queue({"as": i})
+        assert len(sender.queued) < wire.QUEUED
+    sender.send({"op": "names"})
+    theirs.close()
+    reader.join(30)
+    assert got == [{"as": i} for i in range(wire.QUEUED // 8)] + [{"op": "names"}]
+    ours.close()
 
 
 def test_text_is_cleaned_escaped_and_cut():

@@ -100,8 +100,9 @@ class StudentProcess:
             self.judge.add_output(reply.get("out"))
             if "err" in reply:
                 raise student_error(reply["err"]) or self.fail(NOT_DATA.format("an error"))
-            value = wire.decode(reply.get("ok"), self.resolve)
-            write_back(reply.get("w"), arrays or [], sent or {})
+            data = self.sock.data  # the reply's arrays' bytes
+            value = wire.decode(reply.get("ok"), self.resolve, data=data)
+            write_back(reply.get("w"), arrays or [], sent or {}, data)
             return value
         except CellTimeout:  # the alarm, while the student's code ran (or a test's function it called)
             raise self.fail(self._too_long()) from None

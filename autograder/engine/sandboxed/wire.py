@@ -8,16 +8,23 @@ sends is treated as hostile bytes. The judge rebuilds plain data from them and n
     list                                 a JSON array
     tuple                                {"t": [items]}
     dict                                 {"d": [[key, value], ...]}   (keys: hashable data)
-    numpy array (numeric or bool dtype)  {"a": [dtype, shape, base64 bytes]}  -> a plain ndarray
+    numpy array (numeric or bool dtype)  {"b": [dtype, shape, offset, size]}  -> a plain ndarray
+                                         (its bytes, raw, in the frame's data part: see below)
     numpy scalar (same dtypes)           {"n": [dtype, base64 bytes]}
     object array of plain numbers        {"o": [shape, [items]]}  (items: bool, int, float only)
     a student object                     {"h": id}   (a handle: it stays in the student's process)
     a judge function                     {"c": id}   (a callback: it stays in the judge's process)
 
 No pickle, no code, no subclasses; sizes, nesting depth and the number of items are bounded.
-A frame is a 4-byte big-endian length and that many bytes of UTF-8 JSON. Before a frame is
-parsed, its length and its count of structural bytes ('[', '{' and ',', counted in C) are checked:
-a 64 MB frame of `[{},{},...]` is refused before `json.loads` builds 16 million dicts.
+A frame is a 4-byte big-endian length and that many bytes of UTF-8 JSON. A frame that carries
+arrays has the length's top bit set (DATA_FLAG) and its body is a 4-byte length of its JSON, the
+JSON, then the arrays' bytes, each array's JSON naming its place (offset) and size in them: an
+array crosses as one copy of its memory, never element by element nor re-encoded as text. The
+whole frame is bounded (MAX_FRAME); on decoding, an array's dtype must be one of DTYPES, its size
+exactly its shape times its dtype's size, and its bytes inside the frame's data part.
+Before a frame is parsed, its length and its JSON's count of structural bytes ('[', '{' and ',',
+counted in C) are checked: a 64 MB frame of `[{},{},...]` is refused before `json.loads` builds
+16 million dicts.
 """
 
 from __future__ import annotations
@@ -41,6 +48,66 @@ DTYPES = {  # numeric and bool dtypes only, little-endian or byte-order free
     "|b1", "|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8", "<f2", "<f4", "<f8", "<c8", "<c16",
 }  # fmt: skip
 HEADER = struct.Struct(">I")
+DATA_FLAG = 0x80000000  # in a frame's length: the frame has a data part (arrays' bytes) after its JSON
+QUEUED = 256 * 1024  # bytes of queued messages (pipelined operators) sent in one system call at most
+
+
+class Raw:
+    """An array's bytes in an encoded message: placed in the frame's data part when it is sent."""
+
+    __slots__ = ("dtype", "shape", "data")
+
+    def __init__(self, dtype: str, shape: list, data: bytes):
+        self.dtype, self.shape, self.data = dtype, shape, data
+
+
+_parts: list = []  # the data part of the frame being made (Connection._frame), as its pieces
+_placed = [0]  # its size so far
+
+
+def _place_raw(value):
+    """The JSON encoder's hook for what is not JSON: an array's bytes go to the data part."""
+    if type(value) is not Raw:
+        raise TypeError(f"a {type(value).__name__} is not data")
+    offset = _placed[0]
+    _parts.append(value.data)
+    _placed[0] += len(value.data)
+    return {"b": [value.dtype, value.shape, offset, len(value.data)]}
+
+
+def _json_coders():
+    """JSON text of a message, and a message of JSON text, with the C encoder and scanner made once
+    (json.dumps and json.loads set them up again for every message: most of a small one's cost).
+    No check for cycles: messages are built by `encode`, which copies, bounded in depth."""
+    from json import decoder, encoder, scanner
+
+    plain = json.JSONEncoder(separators=(",", ":"), check_circular=False, default=_place_raw)
+    make = getattr(encoder, "c_make_encoder", None)
+    try:
+        # the arguments JSONEncoder.iterencode passes (markers, default, encoder, indent, separators,
+        # sort_keys, skipkeys, allow_nan), checked against the plain encoder below
+        fast = make(None, _place_raw, encoder.encode_basestring_ascii, None, ":", ",", False, False, True)
+        probe = [1, -2.5, float("inf"), "é\n", {"k": [None, True]}]
+        if "".join(fast(probe, 0)) != plain.encode(probe):
+            raise TypeError
+        to_json = lambda value: "".join(fast(value, 0))  # noqa: E731
+    except TypeError:  # pragma: no cover - a Python without the C encoder, or another signature
+        to_json = plain.encode
+    scan = getattr(scanner, "c_make_scanner", scanner.py_make_scanner)(decoder.JSONDecoder())
+
+    def from_json(text: str):
+        try:
+            value, end = scan(text, 0)
+        except StopIteration:
+            value, end = None, -1
+        if end != len(text):  # leading or trailing whitespace, or not JSON: json.loads decides
+            value = json.loads(text)
+        return value
+
+    return to_json, from_json
+
+
+_to_json, _from_json = _json_coders()
 
 
 class WireError(Exception):
@@ -69,6 +136,8 @@ class Connection:
 
     def __init__(self, sock: socket.socket, *, buffered: bool = True):
         self.sock, self.buffered, self.buffer = sock, buffered, bytearray()
+        self.queued = bytearray()  # frames waiting to be sent (queue)
+        self.data = b""  # the data part of the last message received (its arrays' bytes): decode(data=...)
         self._timeout = "unset"
 
     def fileno(self) -> int:
@@ -78,12 +147,45 @@ class Connection:
         self.sock.close()
 
     def send(self, message) -> None:
-        data = json.dumps(message, allow_nan=True, separators=(",", ":")).encode()
-        if len(data) > MAX_FRAME:
-            raise WireError(f"a message of {len(data)} bytes is larger than {MAX_FRAME}")
+        """Send `message`, after every queued one, in one system call."""
+        frame = self._frame(message)
+        if self.queued:
+            frame, self.queued = self.queued + frame, bytearray()
+        self._sendall(frame)
+
+    def queue(self, message) -> None:
+        """Send `message` later, with the next one sent (or once QUEUED bytes wait): a message
+        that needs no answer (a pipelined operator) then costs no system call and no wake-up of
+        the other process of its own. Messages keep their order."""
+        self.queued += self._frame(message)
+        if len(self.queued) >= QUEUED:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.queued:
+            frame, self.queued = self.queued, bytearray()
+            self._sendall(frame)
+
+    def _frame(self, message) -> bytes:
+        _parts.clear()
+        _placed[0] = 0
+        try:
+            data = _to_json(message).encode()
+            if not _parts:
+                if len(data) > MAX_FRAME:
+                    raise WireError(f"a message of {len(data)} bytes is larger than {MAX_FRAME}")
+                return HEADER.pack(len(data)) + data
+            size = HEADER.size + len(data) + _placed[0]
+            if size > MAX_FRAME:
+                raise WireError(f"a message of {size} bytes is larger than {MAX_FRAME}")
+            return b"".join([HEADER.pack(size | DATA_FLAG), HEADER.pack(len(data)), data, *_parts])
+        finally:
+            _parts.clear()
+
+    def _sendall(self, frame) -> None:
         self._set_timeout(None)
         try:
-            self.sock.sendall(HEADER.pack(len(data)) + data)
+            self.sock.sendall(frame)
         except OSError as error:
             raise Closed(f"connection lost ({error})") from None
 
@@ -91,26 +193,39 @@ class Connection:
         """The next message as parsed JSON (not yet decoded into values).
 
         A Deadline leaves what arrived so far in the buffer: the next call goes on from there.
+        Queued messages are sent first: the answer may depend on them.
         """
+        self.flush()
         self._have(HEADER.size, deadline)
         size = HEADER.unpack(self.buffer[: HEADER.size])[0]
+        flagged, size = size & DATA_FLAG, size & ~DATA_FLAG
         if size > MAX_FRAME:
             raise WireError(f"a message of {size} bytes is larger than the limit of {MAX_FRAME}")
         self._have(HEADER.size + size, deadline)
-        end = HEADER.size + size
-        structure = sum(self.buffer.count(mark, HEADER.size, end) for mark in (b"[", b"{", b","))  # no copy
+        buffer, start, end = self.buffer, HEADER.size, HEADER.size + size
+        self.data = b""
+        if flagged:  # [JSON's length][JSON][data]
+            json_size = HEADER.unpack(buffer[start : start + HEADER.size])[0] if size >= HEADER.size else -1
+            if not 0 <= json_size <= size - HEADER.size:
+                del buffer[:end]
+                raise WireError("a message whose parts do not match its length")
+            start += HEADER.size
+            self.data = bytes(buffer[start + json_size : end])
+            end = start + json_size
+        # counted in place, no copy
+        structure = buffer.count(b"[", start, end) + buffer.count(b"{", start, end) + buffer.count(b",", start, end)
         if structure > MAX_STRUCTURE:
-            del self.buffer[:end]
+            del buffer[: HEADER.size + size]
             raise WireError(f"a message of more than {MAX_STRUCTURE} values")
-        raw = bytes(self.buffer[HEADER.size : end])
-        del self.buffer[:end]
+        raw = buffer[start:end]
+        del buffer[: HEADER.size + size]
         try:
-            return json.loads(raw)
+            return _from_json(raw.decode())
         except (ValueError, RecursionError) as error:
             raise WireError(f"not a well-formed message ({type(error).__name__})") from None
 
     def _have(self, size: int, deadline: float | None) -> None:
-        while len(self.buffer) < size:
+        while len(self.buffer) < size:  # (read ahead: usually there already)
             want = max(65536, size - len(self.buffer)) if self.buffered else size - len(self.buffer)
             self._fill(min(want, 1 << 22), deadline)
 
@@ -175,8 +290,7 @@ def encode(value, handle_of, track: list | None = None, refs: dict | None = None
                 track.append(value)
             if kind is not numpy.ndarray:  # a subclass crosses as its data, nothing of its methods
                 value = numpy.ndarray.view(value, numpy.ndarray)
-            data = numpy.ascontiguousarray(value).tobytes()
-            return {"a": [_dtype_name(value.dtype), list(value.shape), base64.b64encode(data).decode()]}
+            return Raw(_dtype_name(value.dtype), list(value.shape), numpy.ascontiguousarray(value).tobytes())
         if isinstance(value, numpy.ndarray) and value.dtype.kind == "O" and value.size <= MAX_OBJECT_ITEMS:
             items = [_plain_number(item, numpy) for item in value.ravel().tolist()]
             if all(type(item) in (bool, int, float) for item in items):
@@ -195,13 +309,14 @@ def _plain_number(item, numpy):
     return item
 
 
-def decode(message, resolve, track: list | None = None, *, limit=MAX_ITEMS):
+def decode(message, resolve, track: list | None = None, *, limit=MAX_ITEMS, data: bytes = b""):
     """Rebuild plain values from parsed JSON; `resolve(tag, id)` turns {"h"|"c"|"r": id} into objects.
 
     Raises WireError for anything that is not exactly one of the documented forms. `track`, if
     given, receives every list, dict and array decoded, in the order `encode` tracked them.
+    `data`: the data part of the frame the message came in (Connection.data), its arrays' bytes.
     """
-    return _decode(message, resolve, 0, [limit], track)
+    return _decode(message, resolve, 0, [limit, data], track)
 
 
 def _decode(node, resolve, depth, budget, track=None):
@@ -238,8 +353,8 @@ def _decode(node, resolve, depth, budget, track=None):
                 raise WireError("a dict key is not a number, string or tuple of them")
             result[key] = _decode(pair[1], resolve, depth + 1, budget, track)
         return result
-    if tag == "a" and type(body) is list and len(body) == 3:
-        array = _decode_array(*body, budget=budget)
+    if tag == "b" and type(body) is list and len(body) == 4:
+        array = _decode_raw(*body, budget=budget)
         if track is not None:
             track.append(array)
         return array
@@ -256,12 +371,35 @@ def _decode(node, resolve, depth, budget, track=None):
     raise WireError("not a value")
 
 
-def _decode_array(dtype, shape, data, *, budget):
-    numpy = _numpy()
+def _check_dtype_and_shape(dtype, shape):
     if type(dtype) is not str or dtype not in DTYPES:
         raise WireError(f"an array of dtype {str(dtype)[:20]!r} (only numeric and bool arrays cross)")
-    if type(shape) is not list or len(shape) > 32 or any(type(n) is not int or n < 0 for n in shape):
+    if type(shape) is not list or len(shape) > 32 or any(type(n) is not int or not 0 <= n <= MAX_FRAME for n in shape):
         raise WireError("an array with an invalid shape")
+
+
+def _decode_raw(dtype, shape, offset, size, *, budget):
+    """An array from the frame's data part: `size` bytes at `offset`, exactly its shape's worth."""
+    _check_dtype_and_shape(dtype, shape)
+    if type(offset) is not int or type(size) is not int or offset < 0 or size < 0:
+        raise WireError("an array with an invalid place in its message")
+    numpy = _numpy()
+    count, dt = math.prod(shape), numpy.dtype(dtype)
+    if count * dt.itemsize != size:
+        raise WireError("an array whose size does not match its shape")
+    data = budget[1]
+    if offset + size > len(data):
+        raise WireError("an array larger than its message's data")
+    budget[0] -= count
+    if budget[0] < 0:
+        raise WireError("too many values in one message")
+    return numpy.frombuffer(data, dtype=dt, count=count, offset=offset).reshape(shape).copy()  # plain, writable
+
+
+def _decode_array(dtype, shape, data, *, budget):
+    """A numpy scalar's bytes, in base64 ("n")."""
+    numpy = _numpy()
+    _check_dtype_and_shape(dtype, shape)
     if type(data) is not str:
         raise WireError("an array without data")
     try:
