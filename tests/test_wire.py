@@ -17,6 +17,9 @@ from tests.conftest import REPO_ROOT
 sys.path.insert(0, str(REPO_ROOT / "autograder" / "engine" / "sandboxed"))  # as in the sandboxes: top-level modules
 import judge_env  # noqa: E402
 import wire  # noqa: E402
+import wire_values  # noqa: E402
+
+MAX_ITEMS = wire_values.MAX_ITEMS
 
 
 def no_handles(obj):
@@ -36,21 +39,21 @@ def refuse(tag, ident):
     ],
 )
 def test_object_arrays_of_numbers_cross_as_data(array):
-    encoded = wire.encode(array, no_handles)
+    encoded = wire_values.encode(array, no_handles)
     assert set(encoded) == {"o"}
-    decoded = wire.decode(json.loads(json.dumps(encoded)), refuse)
+    decoded = wire_values.decode(json.loads(json.dumps(encoded)), refuse)
     assert type(decoded) is np.ndarray and decoded.dtype == object and decoded.shape == array.shape
     assert all(type(item) in (bool, int, float) for item in decoded.ravel().tolist())
     assert np.array_equal(decoded.astype(float), array.astype(float))
 
 
 def test_an_object_array_holding_anything_else_stays_a_handle_and_is_refused_as_data():
-    assert wire.encode(np.array([1.0, object()], dtype=object), no_handles) == {"h": 1}
+    assert wire_values.encode(np.array([1.0, object()], dtype=object), no_handles) == {"h": 1}
     for items in ([1.0, {"h": 3}], [1.0, "text"], [1.0, [2.0]], [2**70]):
         with pytest.raises(wire.WireError):
-            wire.decode({"o": [[len(items)], items]}, refuse)
+            wire_values.decode({"o": [[len(items)], items]}, refuse)
     with pytest.raises(wire.WireError):
-        wire.decode({"o": [[3], [1.0, 2.0]]}, refuse)  # fewer items than its shape
+        wire_values.decode({"o": [[3], [1.0, 2.0]]}, refuse)  # fewer items than its shape
 
 
 def frame(body: bytes) -> bytes:
@@ -119,7 +122,7 @@ ARRAYS = [
 
 def test_arrays_cross_as_their_raw_bytes_in_the_frames_data_part():
     ours, theirs = socket.socketpair()
-    wire.Connection(theirs).send(wire.encode(ARRAYS, no_handles))
+    wire.Connection(theirs).send(wire_values.encode(ARRAYS, no_handles))
     head = ours.recv(4, socket.MSG_PEEK)
     raw = b""
     while len(raw) < 4 + (struct.unpack(">I", head)[0] & ~wire.DATA_FLAG):
@@ -131,7 +134,7 @@ def test_arrays_cross_as_their_raw_bytes_in_the_frames_data_part():
     # every array's memory, once, verbatim (no base64, no element-by-element JSON)
     assert data == b"".join(np.ascontiguousarray(a).tobytes() for a in ARRAYS)
     message, data = received(raw)
-    decoded = wire.decode(message, refuse, data=data)
+    decoded = wire_values.decode(message, refuse, data=data)
     for got, sent in zip(decoded, ARRAYS, strict=True):
         assert type(got) is np.ndarray and got.dtype == sent.dtype and got.shape == sent.shape
         assert got.flags.writeable and got.flags.c_contiguous
@@ -153,13 +156,13 @@ def test_arrays_cross_as_their_raw_bytes_in_the_frames_data_part():
         (["<f8", [2], 0.0, 16], bytes(24), "invalid place"),
         (["<f8", [-2], 0, -16], bytes(24), "invalid shape"),
         (["<f8", [2**40, 2**40], 0, 2**83], bytes(8), "invalid shape"),
-        (["|b1", [wire.MAX_ITEMS + 1], 0, wire.MAX_ITEMS + 1], bytes(wire.MAX_ITEMS + 1), "too many values"),
+        (["|b1", [MAX_ITEMS + 1], 0, MAX_ITEMS + 1], bytes(MAX_ITEMS + 1), "too many values"),
     ],
 )
 def test_malformed_raw_arrays_are_refused_by_name(array, data, error):
     message, data = received(data_frame({"b": array}, data))
     with pytest.raises(wire.WireError, match=error):
-        wire.decode(message, refuse, data=data)
+        wire_values.decode(message, refuse, data=data)
 
 
 def test_malformed_data_frames_are_refused():
@@ -173,7 +176,7 @@ def test_malformed_data_frames_are_refused():
     message, data = received(
         data_frame({"b": ["|u1", [wire.MAX_STRUCTURE + 1], 0, wire.MAX_STRUCTURE + 1]}, b"," * (wire.MAX_STRUCTURE + 1))
     )
-    assert wire.decode(message, refuse, data=data).sum() == ord(",") * (wire.MAX_STRUCTURE + 1)
+    assert wire_values.decode(message, refuse, data=data).sum() == ord(",") * (wire.MAX_STRUCTURE + 1)
     # ... and a data frame's JSON is counted as any other
     body = b"[" + b"{}," * (wire.MAX_STRUCTURE // 2 + 1) + b"{}]"
     with pytest.raises(wire.WireError, match="more than"):
@@ -181,13 +184,13 @@ def test_malformed_data_frames_are_refused():
     # an array in a frame without a data part has no bytes to be
     message, data = received(frame(json.dumps({"b": ["<f8", [1], 0, 8]}).encode()))
     with pytest.raises(wire.WireError, match="larger than its message's data"):
-        wire.decode(message, refuse, data=data)
+        wire_values.decode(message, refuse, data=data)
 
 
 def test_an_array_too_large_for_a_frame_is_not_sent():
     ours, theirs = socket.socketpair()
     with pytest.raises(wire.WireError, match="larger than"):
-        wire.Connection(theirs).send(wire.encode(np.zeros(wire.MAX_FRAME // 8 + 1), no_handles))
+        wire.Connection(theirs).send(wire_values.encode(np.zeros(wire.MAX_FRAME // 8 + 1), no_handles))
     ours.setblocking(False)
     with pytest.raises(BlockingIOError):  # nothing of it went out
         ours.recv(1)
@@ -198,7 +201,7 @@ def test_queued_messages_go_out_with_the_next_send_in_order():
     ours, theirs = socket.socketpair()
     sender, receiver = wire.Connection(theirs), wire.Connection(ours)
     for i in range(3):
-        sender.queue({"as": -i, "x": wire.encode(np.full(2, float(i)), no_handles)})
+        sender.queue({"as": -i, "x": wire_values.encode(np.full(2, float(i)), no_handles)})
     ours.setblocking(False)
     with pytest.raises(BlockingIOError):  # queued: not sent yet
         ours.recv(1)
@@ -207,7 +210,7 @@ def test_queued_messages_go_out_with_the_next_send_in_order():
     for i in range(3):
         message = receiver.receive()
         assert message["as"] == -i
-        assert wire.decode(message["x"], refuse, data=receiver.data).tolist() == [float(i)] * 2
+        assert wire_values.decode(message["x"], refuse, data=receiver.data).tolist() == [float(i)] * 2
     assert receiver.receive() == {"op": "names"}
     got = []
 
@@ -231,12 +234,12 @@ def test_queued_messages_go_out_with_the_next_send_in_order():
 
 
 def test_text_is_cleaned_escaped_and_cut():
-    assert wire.clean_text("a\ud800b") == "a\\ud800b"
-    assert wire.clean_text("nul\x00 esc\x1b ok\tline\n") == "nul\\x00 esc\\x1b ok\tline\n"
-    assert wire.clean_text("é ü 中") == "é ü 中"
-    long = wire.clean_text("x" * 50_000 + "\nshort")
+    assert wire_values.clean_text("a\ud800b") == "a\\ud800b"
+    assert wire_values.clean_text("nul\x00 esc\x1b ok\tline\n") == "nul\\x00 esc\\x1b ok\tline\n"
+    assert wire_values.clean_text("é ü 中") == "é ü 中"
+    long = wire_values.clean_text("x" * 50_000 + "\nshort")
     assert long.endswith("\nshort") and "40000 more characters" in long and len(long) < 11_000
-    cleaned = wire.clean_strings([{"text": "\udcff", "n": 1}])
+    cleaned = wire_values.clean_strings([{"text": "\udcff", "n": 1}])
     assert cleaned == [{"text": "\\udcff", "n": 1}]
     json.dumps(cleaned, ensure_ascii=False).encode("utf-8")
 

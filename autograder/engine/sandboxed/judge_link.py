@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 import wire
+import wire_values
 from judge_process import StudentProcess
 from judge_protocol import ENDED, CellTimeout, NeedsCallback, StudentGone, student_outputs
 
@@ -58,7 +59,7 @@ class Link(StudentProcess):
         """
         self.ensure()
         try:
-            encoded = wire.encode(args, self._handle_without_callbacks)
+            encoded = wire_values.encode(args, self._handle_without_callbacks)
         except NeedsCallback:
             return self.op(op, args, name)
         finally:
@@ -95,7 +96,7 @@ class Link(StudentProcess):
 
     # -- values --------------------------------------------------------------------------------
     def encode(self, value, arrays: list):
-        return wire.encode(value, self.handle_of, arrays)
+        return wire_values.encode(value, self.handle_of, arrays)
 
     def handle_of(self, obj):
         if type(obj) is Remote:

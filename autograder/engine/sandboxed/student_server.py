@@ -14,6 +14,7 @@ import os
 import sys
 
 import wire
+import wire_values
 from student_env import OUTPUT_LIMIT, Capture, Shell, describe, run_cell, test_environment
 
 BINARY = {name: getattr(operator, name) for name in (
@@ -120,7 +121,7 @@ class Server:
 
     # -- values --------------------------------------------------------------------------------
     def encode(self, value):
-        return wire.encode(value, self.handle_of)
+        return wire_values.encode(value, self.handle_of)
 
     def handle_of(self, obj):
         if isinstance(obj, Callback):
@@ -144,7 +145,7 @@ class Server:
                 return Callback(ident, self)
             raise ValueError("a reference where none can be")
 
-        return wire.decode(message, resolve, containers, data=self.sock.data)
+        return wire_values.decode(message, resolve, containers, data=self.sock.data)
 
     def changed(self, containers: list, before: list) -> list:
         """The containers passed in that the call changed in place: [[position, new contents], ...].
@@ -160,7 +161,7 @@ class Server:
         self.reusing = True
         try:
             return [
-                [i, wire.encode(c, self.handle_of, refs=refs)]
+                [i, wire_values.encode(c, self.handle_of, refs=refs)]
                 for i, c in enumerate(containers)
                 if _snapshot(c, containers) != before[i]
             ]
