@@ -116,8 +116,8 @@ def _bwrap_args(kind: str, limits: Limits) -> list[str]:
 
 
 def sandboxed_files(kind: str) -> list[str]:
-    """The modules a judge's or a student's sandbox holds: its own (judge*.py or student*.py) and wire.py."""
-    return sorted(p.name for p in HERE.glob(f"{kind}*.py")) + ["wire.py"]
+    """The modules a judge's or a student's sandbox holds: its own (judge*.py or student*.py) and wire*.py."""
+    return sorted(p.name for p in HERE.glob(f"{kind}*.py")) + sorted(p.name for p in HERE.glob("wire*.py"))
 
 
 def sandbox_env(home: str) -> dict[str, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 import wire
+import wire_values
 from judge_process import StudentProcess
 from judge_protocol import ENDED, CellTimeout, NeedsCallback, StudentGone, student_outputs
 
@@ -51,19 +52,21 @@ class Link(StudentProcess):
         """An operator on student objects, sent without waiting: its result stays in the student's
         process under a handle we choose (an error, too: it is raised where the result is next used).
 
-        A chain of 100,000 operations then costs 100,000 sends, not 100,000 round trips. Operators
-        whose arguments include a test's function fall back to a plain request.
+        A chain of 100,000 operations then costs no round trip, and few system calls: the requests
+        are queued and go out together, with the next request that waits for an answer (or when
+        wire.QUEUED bytes are waiting). Operators whose arguments include a test's function fall
+        back to a plain request.
         """
         self.ensure()
         try:
-            encoded = wire.encode(args, self._handle_without_callbacks)
+            encoded = wire_values.encode(args, self._handle_without_callbacks)
         except NeedsCallback:
             return self.op(op, args, name)
         finally:
             self.sent_handles = {}  # no in-place change comes back from an operator
         ident, self.next_promise = self.next_promise, self.next_promise - 1
         try:
-            self.sock.send(self._stamped({"op": op, "args": encoded, "name": name, "as": ident}))
+            self.sock.queue(self._stamped({"op": op, "args": encoded, "name": name, "as": ident}))
         except CellTimeout:  # the student's process stopped reading: it is stuck in earlier work
             raise self.fail(self._too_long()) from None
         except wire.Closed:
@@ -93,7 +96,7 @@ class Link(StudentProcess):
 
     # -- values --------------------------------------------------------------------------------
     def encode(self, value, arrays: list):
-        return wire.encode(value, self.handle_of, arrays)
+        return wire_values.encode(value, self.handle_of, arrays)
 
     def handle_of(self, obj):
         if type(obj) is Remote:

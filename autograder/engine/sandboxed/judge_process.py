@@ -11,6 +11,7 @@ against the test cell's time, see judge_env.alarm).
 from __future__ import annotations
 
 import wire
+import wire_values
 from judge_env import alarm, test_environment
 from judge_protocol import ENDED, CellTimeout, StudentError, StudentGone, serve_callback, student_error, write_back
 
@@ -100,8 +101,9 @@ class StudentProcess:
             self.judge.add_output(reply.get("out"))
             if "err" in reply:
                 raise student_error(reply["err"]) or self.fail(NOT_DATA.format("an error"))
-            value = wire.decode(reply.get("ok"), self.resolve)
-            write_back(reply.get("w"), arrays or [], sent or {})
+            data = self.sock.data  # the reply's arrays' bytes
+            value = wire_values.decode(reply.get("ok"), self.resolve, data=data)
+            write_back(reply.get("w"), arrays or [], sent or {}, data)
             return value
         except CellTimeout:  # the alarm, while the student's code ran (or a test's function it called)
             raise self.fail(self._too_long()) from None

@@ -10,6 +10,7 @@ lists, dicts and arrays and only with data, a callback is called with data only.
 from __future__ import annotations
 
 import wire
+import wire_values
 
 ENDED = "your code ended its own process (exit, crash, or a resource limit)"
 OUTPUT_LIMIT = 20_000  # characters of printed text kept per cell (Limits.output_bytes, when given)
@@ -76,7 +77,7 @@ def student_error(described) -> BaseException | None:
     return error_class(known)(name, message)
 
 
-def write_back(changes, containers: list, sent: dict) -> None:
+def write_back(changes, containers: list, sent: dict, data: bytes = b"") -> None:
     """Make the in-place changes the student's code made to lists, dicts and arrays a test passed."""
     if not changes:
         return
@@ -101,7 +102,7 @@ def write_back(changes, containers: list, sent: dict) -> None:
             raise wire.WireError("an in-place change that is not [position, contents]")
         if not 0 <= change[0] < len(containers):
             raise wire.WireError("an in-place change of an unknown argument")
-        target, new = containers[change[0]], wire.decode(change[1], resolve)
+        target, new = containers[change[0]], wire_values.decode(change[1], resolve, data=data)
         if type(new) is not type(target):
             raise wire.WireError("an in-place change of the wrong type")
         if foreign:  # nothing of this call's changes is made: only data flows into a test's values
@@ -140,7 +141,7 @@ def serve_callback(link, request: dict) -> None:
         return link.resolve(tag, ident)
 
     try:
-        target, args, kwargs = wire.decode(called, resolve)
+        target, args, kwargs = wire_values.decode(called, resolve, data=link.sock.data)
         if not callable(target) or type(args) is not list or type(kwargs) is not dict:
             raise wire.WireError("a malformed call of the test's function")
         if not all(type(k) is str for k in kwargs):
@@ -209,8 +210,8 @@ def student_outputs(outputs) -> list:
 
 
 def clean_outputs(outputs: list) -> list:
-    """Every text of a cell's outputs, cleaned (wire.clean_text): it encodes, shows, and is bounded."""
+    """Every text of a cell's outputs, cleaned (wire_values.clean_text): it encodes, shows, and is bounded."""
     try:
-        return wire.clean_strings(outputs)
+        return wire_values.clean_strings(outputs)
     except RecursionError:  # not from our own outputs, which are flat
         return []

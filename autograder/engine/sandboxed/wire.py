@@ -1,46 +1,93 @@
-"""What crosses between the student's process and the judge: framed JSON, decoded strictly.
+"""What crosses between the student's process and the judge: frames, and the errors of reading them.
 
-Both sides import this file (the sandboxes bind it beside student.py and judge.py), but only the
-judge's decoding matters: the student's side is under the student's control, so whatever it
-sends is treated as hostile bytes. The judge rebuilds plain data from them and nothing else:
+Both sides import this file and wire_values.py (the sandboxes bind wire*.py beside student*.py and
+judge*.py); the grader imports only this one, to speak the same frames to the judge. Only the
+judge's reading matters: the student's side is under the student's control, so whatever it sends
+is treated as hostile bytes (wire_values.decode rebuilds plain data from them and nothing else).
 
-    None, bool, int, float, str          as JSON
-    list                                 a JSON array
-    tuple                                {"t": [items]}
-    dict                                 {"d": [[key, value], ...]}   (keys: hashable data)
-    numpy array (numeric or bool dtype)  {"a": [dtype, shape, base64 bytes]}  -> a plain ndarray
-    numpy scalar (same dtypes)           {"n": [dtype, base64 bytes]}
-    object array of plain numbers        {"o": [shape, [items]]}  (items: bool, int, float only)
-    a student object                     {"h": id}   (a handle: it stays in the student's process)
-    a judge function                     {"c": id}   (a callback: it stays in the judge's process)
-
-No pickle, no code, no subclasses; sizes, nesting depth and the number of items are bounded.
-A frame is a 4-byte big-endian length and that many bytes of UTF-8 JSON. Before a frame is
-parsed, its length and its count of structural bytes ('[', '{' and ',', counted in C) are checked:
-a 64 MB frame of `[{},{},...]` is refused before `json.loads` builds 16 million dicts.
+A frame is a 4-byte big-endian length and that many bytes of UTF-8 JSON. A frame that carries
+arrays has the length's top bit set (DATA_FLAG) and its body is a 4-byte length of its JSON, the
+JSON, then the arrays' bytes, each array's JSON naming its place (offset) and size in them: an
+array crosses as one copy of its memory, never element by element nor re-encoded as text. The
+whole frame is bounded (MAX_FRAME). Before a frame is parsed, its length and its JSON's count of
+structural bytes ('[', '{' and ',', counted in C) are checked: a 64 MB frame of `[{},{},...]` is
+refused before `json.loads` builds 16 million dicts. Messages that need no answer (pipelined
+operators) can be queued and sent with the next one, in one system call.
 """
 
 from __future__ import annotations
 
-import base64
 import json
-import math
 import socket
 import struct
 import time
 
 MAX_FRAME = 64 * 1024 * 1024  # bytes in one message (a 1 GB array does not cross)
-MAX_DEPTH = 64  # nesting of lists, tuples and dicts
-MAX_ITEMS = 4_000_000  # values in one message, array elements counted as one value each
 # '[', '{' and ',' bytes in one frame, counted before parsing: json.loads costs about 100 bytes of
 # memory per such byte at worst ([{},{},...]), so a frame costs at most ~100 MB more than its
 # size. Honest frames are far below: a list of 100,000 handles has 200,000.
 MAX_STRUCTURE = 1_000_000
-MAX_OBJECT_ITEMS = 1_000_000  # entries of an object-dtype array (each crosses as a JSON value)
-DTYPES = {  # numeric and bool dtypes only, little-endian or byte-order free
-    "|b1", "|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8", "<f2", "<f4", "<f8", "<c8", "<c16",
-}  # fmt: skip
 HEADER = struct.Struct(">I")
+DATA_FLAG = 0x80000000  # in a frame's length: the frame has a data part (arrays' bytes) after its JSON
+QUEUED = 256 * 1024  # bytes of queued messages (pipelined operators) sent in one system call at most
+
+
+class Raw:
+    """An array's bytes in an encoded message: placed in the frame's data part when it is sent."""
+
+    __slots__ = ("dtype", "shape", "data")
+
+    def __init__(self, dtype: str, shape: list, data: bytes):
+        self.dtype, self.shape, self.data = dtype, shape, data
+
+
+_parts: list = []  # the data part of the frame being made (Connection._frame), as its pieces
+_placed = [0]  # its size so far
+
+
+def _place_raw(value):
+    """The JSON encoder's hook for what is not JSON: an array's bytes go to the data part."""
+    if type(value) is not Raw:
+        raise TypeError(f"a {type(value).__name__} is not data")
+    offset = _placed[0]
+    _parts.append(value.data)
+    _placed[0] += len(value.data)
+    return {"b": [value.dtype, value.shape, offset, len(value.data)]}
+
+
+def _json_coders():
+    """JSON text of a message, and a message of JSON text, with the C encoder and scanner made once
+    (json.dumps and json.loads set them up again for every message: most of a small one's cost).
+    No check for cycles: messages are built by `encode`, which copies, bounded in depth."""
+    from json import decoder, encoder, scanner
+
+    plain = json.JSONEncoder(separators=(",", ":"), check_circular=False, default=_place_raw)
+    make = getattr(encoder, "c_make_encoder", None)
+    try:
+        # the arguments JSONEncoder.iterencode passes (markers, default, encoder, indent, separators,
+        # sort_keys, skipkeys, allow_nan), checked against the plain encoder below
+        fast = make(None, _place_raw, encoder.encode_basestring_ascii, None, ":", ",", False, False, True)
+        probe = [1, -2.5, float("inf"), "é\n", {"k": [None, True]}]
+        if "".join(fast(probe, 0)) != plain.encode(probe):
+            raise TypeError
+        to_json = lambda value: "".join(fast(value, 0))  # noqa: E731
+    except TypeError:  # pragma: no cover - a Python without the C encoder, or another signature
+        to_json = plain.encode
+    scan = getattr(scanner, "c_make_scanner", scanner.py_make_scanner)(decoder.JSONDecoder())
+
+    def from_json(text: str):
+        try:
+            value, end = scan(text, 0)
+        except StopIteration:
+            value, end = None, -1
+        if end != len(text):  # leading or trailing whitespace, or not JSON: json.loads decides
+            value = json.loads(text)
+        return value
+
+    return to_json, from_json
+
+
+_to_json, _from_json = _json_coders()
 
 
 class WireError(Exception):
@@ -69,6 +116,8 @@ class Connection:
 
     def __init__(self, sock: socket.socket, *, buffered: bool = True):
         self.sock, self.buffered, self.buffer = sock, buffered, bytearray()
+        self.queued = bytearray()  # frames waiting to be sent (queue)
+        self.data = b""  # the data part of the last message received (its arrays' bytes): decode(data=...)
         self._timeout = "unset"
 
     def fileno(self) -> int:
@@ -78,12 +127,45 @@ class Connection:
         self.sock.close()
 
     def send(self, message) -> None:
-        data = json.dumps(message, allow_nan=True, separators=(",", ":")).encode()
-        if len(data) > MAX_FRAME:
-            raise WireError(f"a message of {len(data)} bytes is larger than {MAX_FRAME}")
+        """Send `message`, after every queued one, in one system call."""
+        frame = self._frame(message)
+        if self.queued:
+            frame, self.queued = self.queued + frame, bytearray()
+        self._sendall(frame)
+
+    def queue(self, message) -> None:
+        """Send `message` later, with the next one sent (or once QUEUED bytes wait): a message
+        that needs no answer (a pipelined operator) then costs no system call and no wake-up of
+        the other process of its own. Messages keep their order."""
+        self.queued += self._frame(message)
+        if len(self.queued) >= QUEUED:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.queued:
+            frame, self.queued = self.queued, bytearray()
+            self._sendall(frame)
+
+    def _frame(self, message) -> bytes:
+        _parts.clear()
+        _placed[0] = 0
+        try:
+            data = _to_json(message).encode()
+            if not _parts:
+                if len(data) > MAX_FRAME:
+                    raise WireError(f"a message of {len(data)} bytes is larger than {MAX_FRAME}")
+                return HEADER.pack(len(data)) + data
+            size = HEADER.size + len(data) + _placed[0]
+            if size > MAX_FRAME:
+                raise WireError(f"a message of {size} bytes is larger than {MAX_FRAME}")
+            return b"".join([HEADER.pack(size | DATA_FLAG), HEADER.pack(len(data)), data, *_parts])
+        finally:
+            _parts.clear()
+
+    def _sendall(self, frame) -> None:
         self._set_timeout(None)
         try:
-            self.sock.sendall(HEADER.pack(len(data)) + data)
+            self.sock.sendall(frame)
         except OSError as error:
             raise Closed(f"connection lost ({error})") from None
 
@@ -91,26 +173,39 @@ class Connection:
         """The next message as parsed JSON (not yet decoded into values).
 
         A Deadline leaves what arrived so far in the buffer: the next call goes on from there.
+        Queued messages are sent first: the answer may depend on them.
         """
+        self.flush()
         self._have(HEADER.size, deadline)
         size = HEADER.unpack(self.buffer[: HEADER.size])[0]
+        flagged, size = size & DATA_FLAG, size & ~DATA_FLAG
         if size > MAX_FRAME:
             raise WireError(f"a message of {size} bytes is larger than the limit of {MAX_FRAME}")
         self._have(HEADER.size + size, deadline)
-        end = HEADER.size + size
-        structure = sum(self.buffer.count(mark, HEADER.size, end) for mark in (b"[", b"{", b","))  # no copy
+        buffer, start, end = self.buffer, HEADER.size, HEADER.size + size
+        self.data = b""
+        if flagged:  # [JSON's length][JSON][data]
+            json_size = HEADER.unpack(buffer[start : start + HEADER.size])[0] if size >= HEADER.size else -1
+            if not 0 <= json_size <= size - HEADER.size:
+                del buffer[:end]
+                raise WireError("a message whose parts do not match its length")
+            start += HEADER.size
+            self.data = bytes(buffer[start + json_size : end])
+            end = start + json_size
+        # counted in place, no copy
+        structure = buffer.count(b"[", start, end) + buffer.count(b"{", start, end) + buffer.count(b",", start, end)
         if structure > MAX_STRUCTURE:
-            del self.buffer[:end]
+            del buffer[: HEADER.size + size]
             raise WireError(f"a message of more than {MAX_STRUCTURE} values")
-        raw = bytes(self.buffer[HEADER.size : end])
-        del self.buffer[:end]
+        raw = buffer[start:end]
+        del buffer[: HEADER.size + size]
         try:
-            return json.loads(raw)
+            return _from_json(raw.decode())
         except (ValueError, RecursionError) as error:
             raise WireError(f"not a well-formed message ({type(error).__name__})") from None
 
     def _have(self, size: int, deadline: float | None) -> None:
-        while len(self.buffer) < size:
+        while len(self.buffer) < size:  # (read ahead: usually there already)
             want = max(65536, size - len(self.buffer)) if self.buffered else size - len(self.buffer)
             self._fill(min(want, 1 << 22), deadline)
 
@@ -137,225 +232,3 @@ class Connection:
             return
         self.sock.settimeout(timeout)
         self._timeout = timeout
-
-
-# ---------------------------------------------------------------------------------------------
-# Values: encoding (either side) and strict decoding (the judge)
-
-
-def encode(value, handle_of, track: list | None = None, refs: dict | None = None, depth: int = 0):
-    """JSON-ready form of `value`; `handle_of(obj)` gives the tagged form of anything not data.
-
-    track: if given, receives every list, dict and ndarray encoded, in order (a call's arguments,
-    whose in-place changes come back). refs: {id(container): position} of containers the other
-    side already has; those are sent as {"r": position} (an in-place change that keeps them).
-    """
-    kind = type(value)
-    if value is None or kind in (bool, int, float, str):
-        return value
-    if depth >= MAX_DEPTH:
-        raise ValueError(f"value nested more than {MAX_DEPTH} deep")
-    if refs and depth and id(value) in refs:  # the container itself (depth 0) is sent by value
-        return {"r": refs[id(value)]}
-    if kind is list:
-        if track is not None:
-            track.append(value)
-        return [encode(item, handle_of, track, refs, depth + 1) for item in value]
-    if kind is tuple:
-        return {"t": [encode(item, handle_of, track, refs, depth + 1) for item in value]}
-    if kind is dict:
-        if track is not None:
-            track.append(value)
-        return {"d": [[encode(k, handle_of, track, refs, depth + 1), encode(v, handle_of, track, refs, depth + 1)]
-                      for k, v in value.items()]}  # fmt: skip
-    numpy = _numpy()
-    if numpy is not None:
-        if isinstance(value, numpy.ndarray) and _dtype_name(value.dtype) in DTYPES:
-            if track is not None:
-                track.append(value)
-            if kind is not numpy.ndarray:  # a subclass crosses as its data, nothing of its methods
-                value = numpy.ndarray.view(value, numpy.ndarray)
-            data = numpy.ascontiguousarray(value).tobytes()
-            return {"a": [_dtype_name(value.dtype), list(value.shape), base64.b64encode(data).decode()]}
-        if isinstance(value, numpy.ndarray) and value.dtype.kind == "O" and value.size <= MAX_OBJECT_ITEMS:
-            items = [_plain_number(item, numpy) for item in value.ravel().tolist()]
-            if all(type(item) in (bool, int, float) for item in items):
-                if track is not None:
-                    track.append(value)
-                return {"o": [list(value.shape), items]}
-        if isinstance(value, numpy.generic) and kind.__module__ == "numpy" and _dtype_name(value.dtype) in DTYPES:
-            return {"n": [_dtype_name(value.dtype), base64.b64encode(value.tobytes()).decode()]}
-    return handle_of(value)
-
-
-def _plain_number(item, numpy):
-    """A numpy bool, integer or float scalar as the Python number it holds; anything else as it is."""
-    if isinstance(item, numpy.generic) and type(item).__module__ == "numpy" and item.dtype.kind in "biuf":
-        return item.item()
-    return item
-
-
-def decode(message, resolve, track: list | None = None, *, limit=MAX_ITEMS):
-    """Rebuild plain values from parsed JSON; `resolve(tag, id)` turns {"h"|"c"|"r": id} into objects.
-
-    Raises WireError for anything that is not exactly one of the documented forms. `track`, if
-    given, receives every list, dict and array decoded, in the order `encode` tracked them.
-    """
-    return _decode(message, resolve, 0, [limit], track)
-
-
-def _decode(node, resolve, depth, budget, track=None):
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise WireError("too many values in one message")
-    kind = type(node)
-    if node is None or kind in (bool, int, float, str):
-        if kind is int and node.bit_length() > 64:
-            raise WireError("an integer with more than 64 bits")
-        return node
-    if depth >= MAX_DEPTH:
-        raise WireError(f"a value nested more than {MAX_DEPTH} deep")
-    if kind is list:
-        result = []
-        if track is not None:
-            track.append(result)
-        result.extend(_decode(item, resolve, depth + 1, budget, track) for item in node)
-        return result
-    if kind is not dict or len(node) != 1:
-        raise WireError("not a value")
-    ((tag, body),) = node.items()
-    if tag == "t" and type(body) is list:
-        return tuple(_decode(item, resolve, depth + 1, budget, track) for item in body)
-    if tag == "d" and type(body) is list:
-        result = {}
-        if track is not None:
-            track.append(result)
-        for pair in body:
-            if type(pair) is not list or len(pair) != 2:
-                raise WireError("a dict entry is not a pair")
-            key = _decode(pair[0], resolve, depth + 1, budget, track)
-            if not _hashable_data(key):
-                raise WireError("a dict key is not a number, string or tuple of them")
-            result[key] = _decode(pair[1], resolve, depth + 1, budget, track)
-        return result
-    if tag == "a" and type(body) is list and len(body) == 3:
-        array = _decode_array(*body, budget=budget)
-        if track is not None:
-            track.append(array)
-        return array
-    if tag == "n" and type(body) is list and len(body) == 2:
-        array = _decode_array(body[0], [], body[1], budget=budget)
-        return array[()]  # a numpy scalar of exactly that dtype
-    if tag == "o" and type(body) is list and len(body) == 2:
-        array = _decode_objects(*body, budget=budget)
-        if track is not None:
-            track.append(array)
-        return array
-    if tag in ("h", "c", "r") and type(body) is int:
-        return resolve(tag, body)
-    raise WireError("not a value")
-
-
-def _decode_array(dtype, shape, data, *, budget):
-    numpy = _numpy()
-    if type(dtype) is not str or dtype not in DTYPES:
-        raise WireError(f"an array of dtype {str(dtype)[:20]!r} (only numeric and bool arrays cross)")
-    if type(shape) is not list or len(shape) > 32 or any(type(n) is not int or n < 0 for n in shape):
-        raise WireError("an array with an invalid shape")
-    if type(data) is not str:
-        raise WireError("an array without data")
-    try:
-        raw = base64.b64decode(data, validate=True)
-    except ValueError:
-        raise WireError("an array whose data is not base64") from None
-    count = math.prod(shape)
-    dt = numpy.dtype(dtype)
-    if count * dt.itemsize != len(raw):
-        raise WireError("an array whose data does not match its shape")
-    budget[0] -= count
-    if budget[0] < 0:
-        raise WireError("too many values in one message")
-    return numpy.frombuffer(raw, dtype=dt).reshape(shape).copy()  # a plain, writable ndarray
-
-
-def _decode_objects(shape, items, *, budget):
-    """An object-dtype array of plain Python numbers (bool, int, float): nothing else may be inside."""
-    numpy = _numpy()
-    if type(shape) is not list or len(shape) > 32 or any(type(n) is not int or n < 0 for n in shape):
-        raise WireError("an array with an invalid shape")
-    if type(items) is not list or len(items) != math.prod(shape) or len(items) > MAX_OBJECT_ITEMS:
-        raise WireError("an array whose items do not match its shape")
-    budget[0] -= len(items)
-    if budget[0] < 0:
-        raise WireError("too many values in one message")
-    for item in items:
-        kind = type(item)
-        if kind not in (bool, int, float) or (kind is int and item.bit_length() > 64):
-            raise WireError("an object array holding something other than numbers")
-    array = numpy.empty(len(items), dtype=object)
-    array[:] = items
-    return array.reshape(shape)
-
-
-def _hashable_data(key) -> bool:
-    if key is None or type(key) in (bool, int, float, str):
-        return True
-    if type(key) is tuple:
-        return all(_hashable_data(k) for k in key)
-    numpy = _numpy()
-    return numpy is not None and isinstance(key, numpy.generic)
-
-
-def _dtype_name(dtype) -> str:
-    return dtype.str if dtype.kind in "biufc" else ""
-
-
-_np = []
-
-
-def _numpy():
-    """numpy if this process has it (always, in practice), imported once."""
-    if not _np:
-        try:
-            import numpy
-        except ImportError:  # pragma: no cover - the course's environment has numpy
-            numpy = None
-        _np.append(numpy)
-    return _np[0]
-
-
-# ---------------------------------------------------------------------------------------------
-# Text from the student's side: any string is shown, never breaks a notebook, a page or a file
-
-_ESCAPED = {i: f"\\x{i:02x}" for i in range(32) if chr(i) not in "\t\n\r"}
-_ESCAPED[0x7F] = "\\x7f"
-MAX_LINE = 10_000  # characters of one line of a student's text kept in the graded notebook
-
-
-def clean_text(text: str, limit: int | None = None, line_limit: int = MAX_LINE) -> str:
-    """`text` that encodes as UTF-8 and holds no control character (they are shown escaped:
-    a lone surrogate as \\udc80, NUL as \\x00), with lines longer than `line_limit` cut and
-    the whole cut at `limit` characters; each cut says how much was dropped."""
-    if type(text) is not str:
-        text = str(text)
-    if limit is not None and len(text) > limit:
-        text = text[:limit] + f"\n... {len(text) - limit} more characters dropped ...\n"
-    if not text.isascii() or not text.isprintable():
-        text = text.encode("utf-8", "backslashreplace").decode("utf-8").translate(_ESCAPED)
-    if len(text) > line_limit and any(len(line) > line_limit for line in text.split("\n")):
-        text = "\n".join(
-            line if len(line) <= line_limit else line[:line_limit] + f" ... ({len(line) - line_limit} more characters)"
-            for line in text.split("\n")
-        )
-    return text
-
-
-def clean_strings(node, limit: int | None = None):
-    """Every string inside a JSON-like value (dicts, lists) cleaned (clean_text), in a new value."""
-    if type(node) is str:
-        return clean_text(node, limit)
-    if type(node) is list:
-        return [clean_strings(item, limit) for item in node]
-    if type(node) is dict:
-        return {clean_text(str(key)): clean_strings(value, limit) for key, value in node.items()}
-    return node
