@@ -97,8 +97,11 @@ class Counting:
         return kinds, waited
 
 
-def profile(assignment: str) -> list[tuple]:
+def profile(assignment: str, prepared: bool = True) -> list[tuple]:
     cells, preamble = cells_of(assignment)
+    judge.PREPARED.clear()
+    if prepared:  # what the judge's zygote does once per assignment, before it forks the judges
+        judge.prepare([(c["index"], c["source"]) for c in cells if c["kind"] == "locked"])
     counting = Counting()
     grader, judge_end = socket.socketpair()
     channel = wire.Connection(grader, buffered=False)
@@ -155,8 +158,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("assignment", nargs="?", default="01-chain-rule")
     parser.add_argument("--repeat", type=int, default=5, help="runs; the fastest is shown")
+    parser.add_argument("--unprepared", action="store_true", help="the locked cells not compiled in advance")
     args = parser.parse_args()
-    runs = [profile(args.assignment) for _ in range(args.repeat)]
+    runs = [profile(args.assignment, prepared=not args.unprepared) for _ in range(args.repeat)]
     rows, total = min(runs, key=lambda run: run[1])
     print(f"{args.assignment}: judge {total * 1000:.1f} ms (fastest of {args.repeat}), per cell:")
     print(f"  {'cell':<36} {'ms':>7} {'waiting':>8}  requests")

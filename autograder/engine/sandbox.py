@@ -75,12 +75,8 @@ def bwrap_available() -> tuple[bool, str]:
     if not shutil.which("bwrap"):
         return False, "bubblewrap (bwrap) is not installed: apt-get install bubblewrap"
     for kind in ("judge", "student"):
-        probe = subprocess.run(
-            [*_bwrap_args(kind, Limits()), "--", sys.executable, "-c", "print('sandbox-ok')"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+        command = [*_bwrap_args(kind, Limits()), "--", sys.executable, "-c", "print('sandbox-ok')"]
+        probe = subprocess.run(command, capture_output=True, text=True, timeout=30)
         if probe.returncode != 0 or "sandbox-ok" not in probe.stdout:
             return False, f"bwrap cannot start a sandbox here: {probe.stderr.strip()[:300]}"
     return True, ""
@@ -225,6 +221,21 @@ class Zygote:
         )
         theirs.close()
         self.control = ours
+        self.prepared: set[tuple[int, int]] = set()  # locked cells the judge zygote has compiled: (index, hash)
+
+    def prepare(self, cells: list[dict]) -> None:
+        """Have the judge zygote compile and analyse the locked cells it has not seen (judge.prepare)."""
+        new = [c for c in cells if c["kind"] == "locked" and (c["index"], hash(c["source"])) not in self.prepared]
+        if not new:
+            return
+        if len(self.prepared) + len(new) > 4096:  # as the zygote forgets (judge.PREPARED_LIMIT)
+            self.prepared.clear()
+        ours, theirs = socket.socketpair()
+        with ours, theirs:
+            socket.send_fds(self.control, [b'{"prepare": true}'], [theirs.fileno()])
+            wire.Connection(ours, buffered=False).send({"cells": new})
+            self._reply()
+        self.prepared.update((c["index"], hash(c["source"])) for c in new)
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -262,14 +273,11 @@ class Zygote:
 def _debug_log(kind: str):
     """Where a zygote's stderr goes: nowhere, or $AUTOGRADER_DEBUG_DIR/<kind>.log for debugging."""
     folder = os.environ.get("AUTOGRADER_DEBUG_DIR")
-    if not folder:
-        return subprocess.DEVNULL
-    return open(Path(folder) / f"{kind}-{os.getpid()}.log", "ab")  # noqa: SIM115 - the zygote keeps it
+    return open(Path(folder) / f"{kind}-{os.getpid()}.log", "ab") if folder else subprocess.DEVNULL  # noqa: SIM115
 
 
-# The CPU this grading worker's two zygotes share (set per worker by grade.py; None: any CPU).
-# Every call into student code wakes the other process: on one CPU a round trip took about
-# 100 us here, across two about 230 us.
+# The CPU this grading worker's two zygotes share (set per worker by grade.py; None: any CPU). Every
+# call into student code wakes the other process: on one CPU a round trip took about 100 us, across two 230.
 CPU: int | None = None
 
 
@@ -348,6 +356,7 @@ def run_notebook(cells: list[dict], limits: Limits = Limits(), *, preamble: str 
     for attempt in range(2):  # a zygote that died since the last notebook is restarted once
         try:
             judge_zygote = _zygote("judge", limits, isolate)
+            judge_zygote.prepare(cells)  # once per assignment: each judge forked then inherits the work
             student_zygote = _zygote("student", limits, isolate)
             channel_socket, judge_end = socket.socketpair()
             channel = wire.Connection(channel_socket, buffered=False)
